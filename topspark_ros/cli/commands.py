@@ -1,0 +1,14 @@
+"""The list of command registrars; each adds its sub-parsers and sets ``func``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from topspark_ros.cli import data_cmds, snn_cmds
+
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+REGISTRARS: list[Registrar] = [snn_cmds.register, data_cmds.register]
+
+__all__ = ["REGISTRARS"]
