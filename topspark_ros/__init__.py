@@ -1,4 +1,4 @@
-"""topspark_ros: energy-efficient spiking-neural-network perception for mobile robots (TopSpark)."""
+"""topspark_ros: energy-efficient spiking-neural-network perception for robots (TopSpark)."""
 
 __version__ = "0.1.0"
 

@@ -73,7 +73,9 @@ def from_mapping(cls: type[T], mapping: Any, source: str = "config") -> T:
     if mapping is None:
         mapping = {}
     if not isinstance(mapping, dict):
-        raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(mapping).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping of keys to values, got {type(mapping).__name__}"
+        )
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(mapping) - set(fields))
     if unknown:

@@ -1,4 +1,4 @@
-"""The package's error hierarchy: the CLI catches these and prints one line; anything else is a bug."""
+"""The package's errors: the CLI prints these as one line; anything else is a bug."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from topspark_ros import __version__
 from topspark_ros.errors import TopsparkError
@@ -40,5 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-if __name__ == "__main__":
+def run() -> NoReturn:
+    """Console-script entry point: exit with ``main()``'s code."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,9 +1,144 @@
-"""SNN commands (``train``, ``eval``, ``bench``)."""
+"""SNN commands: ``train``, ``eval`` and ``bench``."""
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from topspark_ros.cli.common import (
+    add_config_args,
+    add_data_args,
+    add_param_args,
+    load_split,
+    params_from_args,
+    progress_bar,
+)
+from topspark_ros.data import load_sample
+from topspark_ros.snn.model_io import load_model, save_model
+from topspark_ros.snn.network import Network
+from topspark_ros.snn.params import NetworkParams
+from topspark_ros.snn.training import assign, evaluate, train_epochs
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the SNN sub-commands."""
+    """Add ``train``, ``eval`` and ``bench``."""
+    p = sub.add_parser("train", help="train a network with STDP, assign labels, evaluate, save")
+    add_data_args(p)
+    add_param_args(p)
+    p.add_argument("--epochs", type=int, default=1, help="passes over the training set")
+    p.add_argument("--train-samples", type=int, help="use the first N training samples")
+    p.add_argument(
+        "--assign-samples",
+        type=int,
+        default=10000,
+        help="labelled training samples used to assign neuron labels (default 10000)",
+    )
+    p.add_argument("--test-samples", type=int, help="evaluate on the first N test samples")
+    p.add_argument("--no-eval", action="store_true", help="skip the test-set evaluation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="model file (.npz); default models/<name>.npz")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="evaluate a saved model on a test set, at any T")
+    p.add_argument("model", type=Path, help="model file (.npz)")
+    add_data_args(p)
+    add_param_args(p)
+    p.add_argument("--test-samples", type=int, help="evaluate on the first N test samples")
+    p.add_argument(
+        "--reassign",
+        type=int,
+        metavar="N",
+        help="re-assign neuron labels from N training samples at this T first",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="training and inference samples/s on one core")
+    add_data_args(p)
+    add_config_args(p)
+    p.add_argument("--neurons", type=int, nargs="+", default=[100, 400])
+    p.add_argument("--timesteps", type=int, nargs="+", default=[350, 50])
+    p.add_argument("--samples", type=int, default=1000, help="samples per measurement")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_bench, embedded=True)
+
+
+def _default_model_path(args: argparse.Namespace, params: NetworkParams) -> Path:
+    return Path("models") / (
+        f"{args.dataset}-n{params.n_neurons}-t{params.timesteps}-{params.rule}.npz"
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train, assign labels on training data, optionally evaluate, and save the model."""
+    params = params_from_args(args)
+    train = load_split(args, "train", args.train_samples)
+    test = None if args.no_eval else load_split(args, "test", args.test_samples)
+    net = Network.fresh(params, args.seed)
+    net.state.dataset = args.dataset
+    with progress_bar(len(train) * args.epochs, "train") as bar:
+        stats = train_epochs(net, train.images, args.epochs, bar)
+    n_assign = min(args.assign_samples, len(train))
+    with progress_bar(n_assign, "assign") as bar:
+        assign(net, train.images[:n_assign], train.labels[:n_assign], bar)
+    out = save_model(args.out or _default_model_path(args, params), net.state)
+    summary = (
+        f"trained N{params.n_neurons} T={params.timesteps} {params.rule} on {args.dataset}: "
+        f"{stats.samples} samples in {stats.seconds:.1f} s ({stats.samples_per_s:.0f}/s)"
+    )
+    if test is not None:
+        with progress_bar(len(test), "eval") as bar:
+            result = evaluate(net, test.images, test.labels, bar)
+        summary += f"; test accuracy {100 * result.accuracy:.2f}% on {len(test)} samples"
+    print(f"{summary}; model -> {out}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate a saved model, optionally at another T and with labels re-assigned."""
+    state = load_model(args.model)
+    params = params_from_args(args, base=state.params)
+    state.params = params
+    net = Network(state, args.seed)
+    if args.reassign:
+        train = load_split(args, "train", args.reassign)
+        with progress_bar(len(train), "assign") as bar:
+            assign(net, train.images, train.labels, bar)
+    test = load_split(args, "test", args.test_samples)
+    with progress_bar(len(test), "eval") as bar:
+        result = evaluate(net, test.images, test.labels, bar)
+    s = result.stats
+    print(
+        f"{args.model}: accuracy {100 * result.accuracy:.2f}% on {len(test)} {args.dataset} "
+        f"test samples at T={params.timesteps} ({s.samples_per_s:.0f} samples/s, "
+        f"{s.exc_spikes:.1f} exc spikes/sample)"
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure single-core training and inference throughput for each N and T."""
+    if args.data_dir:
+        images = load_split(args, "train", None).images
+    else:
+        images = load_sample(args.dataset, "train").images
+    reps = -(-(args.samples + 20) // len(images))
+    images = np.concatenate([images] * reps)[: args.samples + 20]
+    base = params_from_args(args)
+    print(f"{'N':>5} {'T':>5} {'train/s':>9} {'infer/s':>9}  ({args.dataset}, one core)")
+    for n in args.neurons:
+        for t in args.timesteps:
+            net = Network.fresh(base.replace(n_neurons=n, timesteps=t), args.seed)
+            net.train(images[:20])
+            start = time.perf_counter()
+            net.train(images[20:])
+            train_rate = args.samples / (time.perf_counter() - start)
+            start = time.perf_counter()
+            net.respond(images[20:])
+            infer_rate = args.samples / (time.perf_counter() - start)
+            print(f"{n:>5} {t:>5} {train_rate:>9.0f} {infer_rate:>9.0f}")
+    print(f"bench done: {len(args.neurons) * len(args.timesteps)} configurations")
+    return 0

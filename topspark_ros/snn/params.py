@@ -20,7 +20,7 @@ INHIBITIONS = ("layer", "direct")
 
 @dataclass(frozen=True)
 class NetworkParams:
-    """Parameters of the Diehl & Cook network; ``timesteps`` (T) x ``dt`` is the presentation time."""
+    """Diehl & Cook network parameters; ``timesteps`` (T) x ``dt`` is the presentation time."""
 
     n_inputs: int = field(default=784, metadata=spec("input neurons (pixels)", 1, 100_000))
     n_neurons: int = field(default=100, metadata=spec("excitatory neurons (N)", 1, 20_000))
@@ -68,13 +68,14 @@ class NetworkParams:
         default=22.5, metadata=spec("exc -> inh one-to-one weight (mV)", 0.0, 1000.0)
     )
     w_inh_exc: float = field(
-        default=17.5, metadata=spec("inh -> other exc weight, or direct inhibition (mV)", 0.0, 1000.0)
+        default=17.5,
+        metadata=spec("inh -> other exc weight, or direct inhibition (mV)", 0.0, 1000.0),
     )
-    rule: str = field(
-        default="pair", metadata=spec("STDP rule", choices=RULES)
-    )
+    rule: str = field(default="pair", metadata=spec("STDP rule", choices=RULES))
     nu_pre: float = field(default=1e-4, metadata=spec("depression rate on pre spikes", 0.0, 1.0))
-    nu_post: float = field(default=1e-2, metadata=spec("potentiation rate on post spikes", 0.0, 1.0))
+    nu_post: float = field(
+        default=1e-2, metadata=spec("potentiation rate on post spikes", 0.0, 1.0)
+    )
     tau_pre_trace: float = field(
         default=20.0, metadata=spec("presynaptic trace time constant (ms)", 0.1, 1e5)
     )
@@ -86,7 +87,9 @@ class NetworkParams:
     norm_total: float = field(
         default=78.0, metadata=spec("sum of each neuron's input weights after a sample", 0.0, 1e6)
     )
-    w_init: float = field(default=0.3, metadata=spec("initial weights are w_init * U(0, 1)", 0.0, 10.0))
+    w_init: float = field(
+        default=0.3, metadata=spec("initial weights are w_init * U(0, 1)", 0.0, 10.0)
+    )
 
     def __post_init__(self) -> None:
         if self.w_max <= self.w_min:

@@ -1,4 +1,4 @@
-"""The learnt state of a network: weights, adaptive thresholds, label assignments and provenance."""
+"""The learnt state of a network: weights, thresholds, label assignments and provenance."""
 
 from __future__ import annotations
 

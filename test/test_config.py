@@ -1,0 +1,164 @@
+"""Tests for the YAML config loader (topspark_ros.config) and NetworkParams (snn/params.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from topspark_ros import config
+from topspark_ros.errors import ConfigError
+from topspark_ros.snn.params import NetworkParams, load_params, param_names
+
+# Diehl & Cook (2015) values (design doc section 2), in our current-based form.
+DIEHL_COOK = {
+    "n_inputs": 784,
+    "timesteps": 350,
+    "dt": 1.0,
+    "input_rate": 63.75,
+    "min_spikes": 5,
+    "v_rest_exc": -65.0,
+    "v_reset_exc": -65.0,
+    "v_thresh_exc": -52.0,
+    "tau_exc": 100.0,
+    "refrac_exc": 5.0,
+    "theta_plus": 0.05,
+    "tau_theta": 1e7,
+    "v_rest_inh": -60.0,
+    "v_reset_inh": -45.0,
+    "v_thresh_inh": -40.0,
+    "tau_inh": 10.0,
+    "refrac_inh": 2.0,
+    "inhibition": "layer",
+    "w_exc_inh": 22.5,
+    "w_inh_exc": 17.5,
+    "rule": "pair",
+    "nu_pre": 1e-4,
+    "nu_post": 1e-2,
+    "tau_pre_trace": 20.0,
+    "tau_post_trace": 20.0,
+    "w_min": 0.0,
+    "w_max": 1.0,
+    "norm_total": 78.0,
+    "w_init": 0.3,
+}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    """A YAML file with ``text`` in ``tmp_path``."""
+    path = tmp_path / "net.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_diehl_and_cook() -> None:
+    params = NetworkParams()
+    actual = {name: getattr(params, name) for name in DIEHL_COOK}
+    assert actual == DIEHL_COOK
+    assert params.duration_ms == 350.0
+
+
+def test_every_field_has_a_doc_and_limits() -> None:
+    for field in dataclasses.fields(NetworkParams):
+        meta = field.metadata
+        assert meta["doc"], field.name
+        assert meta["choices"] or (meta["lo"] is not None and meta["hi"] is not None), field.name
+        default = field.default
+        assert config.check_value(field, default, "defaults") == default
+
+
+def test_shipped_network_yaml_equals_defaults(repo_root: Path) -> None:
+    path = repo_root / "config" / "network.yaml"
+    assert load_params(path) == NetworkParams()
+    section = yaml.safe_load(path.read_text(encoding="utf-8"))["network"]
+    assert tuple(section) == param_names()
+    for name, value in section.items():
+        assert type(value) is type(getattr(NetworkParams(), name)), name
+
+
+def test_load_partial_section_keeps_other_defaults(tmp_path: Path) -> None:
+    text = "network:\n  n_neurons: 400\n  timesteps: 100.0\n  rule: weight_dependent\n"
+    path = write(tmp_path, text)
+    params = load_params(path)
+    assert params == NetworkParams(n_neurons=400, timesteps=100, rule="weight_dependent")
+    assert isinstance(params.timesteps, int)
+    assert isinstance(params.tau_exc, float)
+
+
+def test_int_given_for_float_is_coerced(tmp_path: Path) -> None:
+    params = load_params(write(tmp_path, "network:\n  tau_exc: 50\n"))
+    assert params.tau_exc == 50.0
+    assert isinstance(params.tau_exc, float)
+
+
+def test_empty_section_gives_defaults(tmp_path: Path) -> None:
+    assert load_params(write(tmp_path, "network:\n")) == NetworkParams()
+
+
+def test_load_without_section(tmp_path: Path) -> None:
+    path = write(tmp_path, "n_neurons: 6400\n")
+    assert config.load(NetworkParams, path) == NetworkParams(n_neurons=6400)
+
+
+def test_mapping_round_trip() -> None:
+    params = NetworkParams(n_neurons=400, timesteps=40, theta_plus=0.4, inhibition="direct")
+    mapping = config.to_mapping(params)
+    assert mapping["n_neurons"] == 400
+    assert config.from_mapping(NetworkParams, mapping) == params
+
+
+def test_replace_validates() -> None:
+    params = NetworkParams().replace(timesteps=100, input_rate=127.5)
+    assert (params.timesteps, params.input_rate) == (100, 127.5)
+    with pytest.raises(ConfigError, match=r"parameters: timesteps = 0 is outside \[1, 1000\]"):
+        NetworkParams().replace(timesteps=0)
+    with pytest.raises(ConfigError, match=r"parameters: unknown key\(s\) bogus"):
+        NetworkParams().replace(bogus=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("network:\n  n_neurns: 1\n  zz: 1\n", r"yaml \[network\]: unknown key\(s\) n_neurns, zz"),
+        ("network:\n  tau_exc: fast\n", r"tau_exc must be a number, got 'fast'"),
+        ("network:\n  tau_exc: true\n", r"tau_exc must be a number, got True"),
+        ("network:\n  n_neurons: 100.5\n", r"n_neurons must be an integer, got 100\.5"),
+        ("network:\n  rule: hebb\n", r"rule must be one of pair, weight_dependent, got 'hebb'"),
+        ("network:\n  rule: 3\n", r"rule must be a string, got 3"),
+        ("network:\n  n_neurons: 0\n", r"n_neurons = 0 is outside \[1, 20000\]"),
+        ("network:\n  nu_post: 1.5\n", r"nu_post = 1\.5 is outside \[0\.0, 1\.0\]"),
+        ("network:\n  tau_exc: .nan\n", r"tau_exc must be finite"),
+        ("network:\n  w_min: 1.0\n  w_max: 0.5\n", r"w_max \(0\.5\) must exceed w_min \(1\.0\)"),
+        ("network:\n  v_reset_exc: -50.0\n", r"v_thresh_exc must exceed v_reset_exc"),
+        ("network:\n  - 1\n", r"\[network\]: expected a mapping of keys to values, got list"),
+        ("other:\n  n_neurons: 1\n", r"net\.yaml: missing section 'network'"),
+        ("- network\n", r"net\.yaml: missing section 'network'"),
+    ],
+)
+def test_invalid_values_raise_config_error(tmp_path: Path, text: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        load_params(write(tmp_path, text))
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "network:\n  n_neurons: [1, 2\n  rule: pair\n")
+    with pytest.raises(ConfigError, match=r"net\.yaml: malformed YAML at line \d+"):
+        load_params(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read config file"):
+        load_params(tmp_path / "nope.yaml")
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_params(tmp_path)
+
+
+def test_config_error_is_a_single_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_params(write(tmp_path, "network:\n  n_neurons: [1, 2\n"))
+    assert "\n" not in str(info.value)

@@ -1,0 +1,115 @@
+"""Arguments and helpers shared by commands: data source, network parameters, progress bars."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from tqdm import tqdm
+
+from topspark_ros import config
+from topspark_ros.data import DATASETS, Dataset, load_dataset, load_sample
+from topspark_ros.errors import ConfigError
+from topspark_ros.snn.network import Progress
+from topspark_ros.snn.params import INHIBITIONS, RULES, NetworkParams
+
+
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    """--dataset, and where its files come from: --data-dir or the --embedded sample."""
+    parser.add_argument("--dataset", choices=DATASETS, default="mnist", help="default: mnist")
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument(
+        "--data-dir",
+        help="directory holding <dataset>/*-idx?-ubyte[.gz] (default: $TOPSPARK_DATA, user cache)",
+    )
+    src.add_argument(
+        "--embedded", action="store_true", help="use the small sample shipped with the package"
+    )
+
+
+def load_split(args: argparse.Namespace, split: str, limit: int | None) -> Dataset:
+    """The requested split of the chosen dataset, truncated to ``limit`` samples if given."""
+    if args.embedded:
+        data = load_sample(args.dataset, split)
+        return data.subset(limit) if limit is not None else data
+    return load_dataset(args.dataset, split, args.data_dir, limit=limit)
+
+
+def add_param_args(parser: argparse.ArgumentParser) -> None:
+    """--config YAML, the common size/T/rule flags and free ``--set key=value`` overrides."""
+    parser.add_argument("--neurons", "-n", type=int, help="excitatory neurons (N)")
+    parser.add_argument("--timesteps", "-T", type=int, help="simulation steps per sample")
+    parser.add_argument("--rule", choices=RULES, help="STDP rule")
+    parser.add_argument("--inhibition", choices=INHIBITIONS, help="lateral inhibition variant")
+    add_config_args(parser)
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """--config YAML and free ``--set key=value`` parameter overrides."""
+    parser.add_argument("--config", help="YAML file with a 'network:' section of parameters")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any network parameter (repeatable), e.g. --set w_inh_exc=120",
+    )
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to a dict, values parsed as YAML scalars."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {key}: cannot parse value {value!r}") from err
+    return out
+
+
+def params_from_args(args: argparse.Namespace, base: NetworkParams | None = None) -> NetworkParams:
+    """Parameters from ``base`` (or --config, or defaults), then flags, then --set overrides."""
+    params = base or NetworkParams()
+    if getattr(args, "config", None):
+        params = config.load(NetworkParams, args.config, "network")
+    changes: dict[str, Any] = {}
+    for flag, key in (
+        ("neurons", "n_neurons"),
+        ("timesteps", "timesteps"),
+        ("rule", "rule"),
+        ("inhibition", "inhibition"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            changes[key] = value
+    changes.update(parse_overrides(getattr(args, "overrides", [])))
+    return params.replace(**changes) if changes else params
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, desc: str) -> Iterator[Progress]:
+    """A tqdm bar on stderr (hidden when not a terminal) yielded as a Progress callback."""
+    with tqdm(total=total, desc=desc, unit="sample", disable=None, leave=False) as bar:
+
+        def update(n: int) -> None:
+            bar.update(n)
+
+        yield update
+
+
+__all__ = [
+    "add_config_args",
+    "add_data_args",
+    "add_param_args",
+    "load_split",
+    "params_from_args",
+    "parse_overrides",
+    "progress_bar",
+]

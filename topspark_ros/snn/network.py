@@ -1,0 +1,133 @@
+"""The network object: owns the model state and a seeded generator, runs the Numba kernels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from topspark_ros.snn import kernels as kn
+from topspark_ros.snn.encoding import spike_probability_scale
+from topspark_ros.snn.params import INHIBITIONS, RULES, NetworkParams
+from topspark_ros.snn.rng import rng_new
+from topspark_ros.snn.state import ModelState
+
+Progress = Callable[[int], None]
+
+
+def pack_constants(p: NetworkParams) -> npt.NDArray[np.float64]:
+    """The kernel constants (decay factors per step, thresholds, rates) for parameters ``p``."""
+    k = np.zeros(kn.K_SIZE, np.float64)
+    k[kn.K_DEC_EXC] = math.exp(-p.dt / p.tau_exc)
+    k[kn.K_DEC_INH] = math.exp(-p.dt / p.tau_inh)
+    k[kn.K_DEC_PRE] = math.exp(-p.dt / p.tau_pre_trace)
+    k[kn.K_DEC_POST] = math.exp(-p.dt / p.tau_post_trace)
+    k[kn.K_DEC_THETA] = math.exp(-p.duration_ms / p.tau_theta)
+    k[kn.K_REST_E] = p.v_rest_exc
+    k[kn.K_RESET_E] = p.v_reset_exc
+    k[kn.K_THRESH_E] = p.v_thresh_exc
+    k[kn.K_REST_I] = p.v_rest_inh
+    k[kn.K_RESET_I] = p.v_reset_inh
+    k[kn.K_THRESH_I] = p.v_thresh_inh
+    k[kn.K_REF_E] = math.ceil(p.refrac_exc / p.dt - 1e-9)
+    k[kn.K_REF_I] = math.ceil(p.refrac_inh / p.dt - 1e-9)
+    k[kn.K_THETA_PLUS] = p.theta_plus
+    k[kn.K_W_EI] = p.w_exc_inh
+    k[kn.K_W_IE] = p.w_inh_exc
+    k[kn.K_NU_PRE] = p.nu_pre
+    k[kn.K_NU_POST] = p.nu_post
+    k[kn.K_W_MIN] = p.w_min
+    k[kn.K_W_MAX] = p.w_max
+    k[kn.K_NORM] = p.norm_total
+    k[kn.K_P_SCALE] = spike_probability_scale(p.input_rate, p.dt)
+    k[kn.K_P_RETRY] = spike_probability_scale(p.retry_rate_step, p.dt)
+    k[kn.K_MIN_SPIKES] = p.min_spikes
+    k[kn.K_MAX_RETRIES] = p.max_retries
+    k[kn.K_RULE] = RULES.index(p.rule)
+    k[kn.K_INHIB] = INHIBITIONS.index(p.inhibition)
+    return k
+
+
+def flatten_images(images: npt.ArrayLike, n_inputs: int) -> npt.NDArray[np.uint8]:
+    """Images [B, 28, 28] or [B, 784] uint8 as a C-contiguous [B, n_inputs] array."""
+    arr = np.asarray(images)
+    if arr.dtype != np.uint8:
+        raise ValueError(f"images must be uint8, got {arr.dtype}")
+    flat = np.ascontiguousarray(arr.reshape(arr.shape[0], -1))
+    if flat.shape[1] != n_inputs:
+        raise ValueError(f"images have {flat.shape[1]} pixels, the network expects {n_inputs}")
+    return flat
+
+
+class Network:
+    """A Diehl & Cook network bound to a model state; deterministic for a given seed.
+
+    ``train`` applies STDP (unsupervised); ``respond`` only infers, returning spike counts.
+    The state's parameters, including T, may be swapped with ``set_params`` between calls.
+    """
+
+    def __init__(self, state: ModelState, seed: int = 0) -> None:
+        self.state = state
+        self._rng = rng_new(seed)
+        self._k = pack_constants(state.params)
+
+    @classmethod
+    def fresh(cls, params: NetworkParams, seed: int = 0) -> Network:
+        """A new untrained network with initial weights drawn from ``seed``."""
+        return cls(ModelState.initial(params, seed), seed)
+
+    @property
+    def params(self) -> NetworkParams:
+        """The parameters in force."""
+        return self.state.params
+
+    def set_params(self, params: NetworkParams) -> None:
+        """Change parameters (e.g. T or enhanced values) keeping weights; sizes must match."""
+        old = self.state.params
+        if (params.n_inputs, params.n_neurons) != (old.n_inputs, old.n_neurons):
+            raise ValueError("set_params cannot change the network size")
+        self.state.params = params
+        self._k = pack_constants(params)
+
+    def _run(
+        self, images: npt.ArrayLike, learn: bool, batch: int, progress: Progress | None
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+        p = self.state.params
+        flat = flatten_images(images, p.n_inputs)
+        counts = np.zeros((flat.shape[0], p.n_neurons), np.int32)
+        stats = np.zeros((flat.shape[0], kn.STAT_SIZE), np.int64)
+        for start in range(0, flat.shape[0], batch):
+            stop = min(start + batch, flat.shape[0])
+            kn.run_batch(
+                flat[start:stop],
+                self.state.weights,
+                self.state.theta,
+                self._k,
+                p.timesteps,
+                learn,
+                self._rng,
+                counts[start:stop],
+                stats[start:stop],
+            )
+            if progress is not None:
+                progress(stop - start)
+        if learn:
+            self.state.samples_seen += flat.shape[0]
+        return counts, stats
+
+    def train(
+        self, images: npt.ArrayLike, batch: int = 250, progress: Progress | None = None
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+        """Present images with STDP on; return spike counts [B, N] and kernel stats [B, 5]."""
+        return self._run(images, True, batch, progress)
+
+    def respond(
+        self, images: npt.ArrayLike, batch: int = 250, progress: Progress | None = None
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+        """Present images with learning off; return spike counts [B, N] and kernel stats [B, 5]."""
+        return self._run(images, False, batch, progress)
+
+
+__all__ = ["Network", "flatten_images", "pack_constants"]

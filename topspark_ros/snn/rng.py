@@ -1,0 +1,48 @@
+"""A tiny explicit-state random generator for Numba kernels (xorshift64*), seeded by splitmix64.
+
+Kernels take the state array as an argument, so a run is reproducible from its seed and no
+generator state is global.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+RngState = npt.NDArray[np.uint64]
+
+_TWO_POW_53 = 9007199254740992.0
+
+
+@njit(cache=True)
+def rng_new(seed: int) -> RngState:
+    """A one-word state from ``seed`` via splitmix64 (never zero)."""
+    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    state = np.empty(1, np.uint64)
+    state[0] = z if z != np.uint64(0) else np.uint64(1)
+    return state
+
+
+@njit(cache=True)
+def rng_next(state: RngState) -> np.uint64:
+    """Advance the state; return 64 random bits."""
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[0] = x
+    out: np.uint64 = x * np.uint64(0x2545F4914F6CDD1D)
+    return out
+
+
+@njit(cache=True)
+def rng_uniform(state: RngState) -> float:
+    """A float64 uniform on [0, 1) with 53 random bits."""
+    return float(rng_next(state) >> np.uint64(11)) / _TWO_POW_53
+
+
+__all__ = ["RngState", "rng_new", "rng_next", "rng_uniform"]
