@@ -14,7 +14,7 @@ from topspark_ros import config
 from topspark_ros.data import DATASETS, Dataset, load_dataset, load_sample
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Progress
-from topspark_ros.snn.params import INHIBITIONS, RULES, NetworkParams
+from topspark_ros.snn.params import INHIBITIONS, PRESETS, RULES, NetworkParams, load_preset
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -47,9 +47,8 @@ def add_param_args(parser: argparse.ArgumentParser) -> None:
     add_config_args(parser)
 
 
-def add_config_args(parser: argparse.ArgumentParser) -> None:
-    """--config YAML and free ``--set key=value`` parameter overrides."""
-    parser.add_argument("--config", help="YAML file with a 'network:' section of parameters")
+def add_set_arg(parser: argparse.ArgumentParser) -> None:
+    """Free ``--set key=value`` overrides of any network parameter."""
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -58,6 +57,19 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override any network parameter (repeatable), e.g. --set w_inh_exc=120",
     )
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """--preset or --config YAML, and ``--set key=value`` parameter overrides."""
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="tuned",
+        help="shipped parameter set (default: tuned; diehl-cook = the paper's values)",
+    )
+    src.add_argument("--config", help="YAML file with a 'network:' section of parameters")
+    add_set_arg(parser)
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -75,10 +87,13 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def params_from_args(args: argparse.Namespace, base: NetworkParams | None = None) -> NetworkParams:
-    """Parameters from ``base`` (or --config, or defaults), then flags, then --set overrides."""
-    params = base or NetworkParams()
-    if getattr(args, "config", None):
+    """Parameters from ``base`` (else --config or --preset), then flags, then --set overrides."""
+    if base is not None:
+        params = base
+    elif getattr(args, "config", None):
         params = config.load(NetworkParams, args.config, "network")
+    else:
+        params = load_preset(getattr(args, "preset", "tuned"))
     changes: dict[str, Any] = {}
     for flag, key in (
         ("neurons", "n_neurons"),
@@ -108,6 +123,7 @@ __all__ = [
     "add_config_args",
     "add_data_args",
     "add_param_args",
+    "add_set_arg",
     "load_split",
     "params_from_args",
     "parse_overrides",

@@ -1,4 +1,4 @@
-"""SNN commands: ``train``, ``eval`` and ``bench``."""
+"""SNN commands: ``demo`` (quick start), ``train``, ``eval`` and ``bench``."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from topspark_ros.cli.common import (
     add_config_args,
     add_data_args,
     add_param_args,
+    add_set_arg,
     load_split,
     params_from_args,
     progress_bar,
 )
-from topspark_ros.data import load_sample
+from topspark_ros.data import DATASETS, load_sample
 from topspark_ros.snn.model_io import load_model, save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
@@ -24,7 +25,30 @@ from topspark_ros.snn.training import assign, evaluate, train_epochs
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``train``, ``eval`` and ``bench``."""
+    """Add ``demo``, ``train``, ``eval`` and ``bench``."""
+    p = sub.add_parser(
+        "demo",
+        help="quick start: train a small network on the embedded sample and print its accuracy",
+    )
+    p.add_argument("--dataset", choices=DATASETS, default="mnist", help="default: mnist")
+    add_config_args(p)
+    p.add_argument("--neurons", "-n", type=int, default=100, help="excitatory neurons (N)")
+    p.add_argument("--timesteps", "-T", type=int, help="simulation steps per sample")
+    p.add_argument("--epochs", type=int, default=3, help="passes over the sample")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("models/demo.npz"), help="model file")
+    p.set_defaults(
+        func=cmd_train,
+        embedded=True,
+        data_dir=None,
+        rule=None,
+        inhibition=None,
+        train_samples=None,
+        assign_samples=10000,
+        test_samples=None,
+        no_eval=False,
+    )
+
     p = sub.add_parser("train", help="train a network with STDP, assign labels, evaluate, save")
     add_data_args(p)
     add_param_args(p)
@@ -45,7 +69,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="evaluate a saved model on a test set, at any T")
     p.add_argument("model", type=Path, help="model file (.npz)")
     add_data_args(p)
-    add_param_args(p)
+    p.add_argument("--timesteps", "-T", type=int, help="simulate at this T (default: the model's)")
+    add_set_arg(p)
     p.add_argument("--test-samples", type=int, help="evaluate on the first N test samples")
     p.add_argument(
         "--reassign",
@@ -59,8 +84,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="training and inference samples/s on one core")
     add_data_args(p)
     add_config_args(p)
-    p.add_argument("--neurons", type=int, nargs="+", default=[100, 400])
-    p.add_argument("--timesteps", type=int, nargs="+", default=[350, 50])
+    p.add_argument("--neurons", dest="sizes", type=int, nargs="+", default=[100, 400])
+    p.add_argument("--timesteps", dest="steps", type=int, nargs="+", default=[350, 50])
     p.add_argument("--samples", type=int, default=1000, help="samples per measurement")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_bench, embedded=True)
@@ -129,8 +154,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     images = np.concatenate([images] * reps)[: args.samples + 20]
     base = params_from_args(args)
     print(f"{'N':>5} {'T':>5} {'train/s':>9} {'infer/s':>9}  ({args.dataset}, one core)")
-    for n in args.neurons:
-        for t in args.timesteps:
+    for n in args.sizes:
+        for t in args.steps:
             net = Network.fresh(base.replace(n_neurons=n, timesteps=t), args.seed)
             net.train(images[:20])
             start = time.perf_counter()
@@ -140,5 +165,5 @@ def cmd_bench(args: argparse.Namespace) -> int:
             net.respond(images[20:])
             infer_rate = args.samples / (time.perf_counter() - start)
             print(f"{n:>5} {t:>5} {train_rate:>9.0f} {infer_rate:>9.0f}")
-    print(f"bench done: {len(args.neurons) * len(args.timesteps)} configurations")
+    print(f"bench done: {len(args.sizes) * len(args.steps)} configurations")
     return 0

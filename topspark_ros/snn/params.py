@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from topspark_ros import config
 from topspark_ros.config import spec
+from topspark_ros.errors import ConfigError
 
+PRESETS = ("tuned", "diehl-cook")
 RULES = ("pair", "weight_dependent")
 INHIBITIONS = ("layer", "direct")
 
@@ -113,9 +116,26 @@ def load_params(path: str | Path, section: str | None = "network") -> NetworkPar
     return config.load(NetworkParams, path, section)
 
 
+def load_preset(name: str) -> NetworkParams:
+    """A named parameter set shipped with the package (``PRESETS``): defaults plus its changes."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    ref = resources.files("topspark_ros") / "resources" / "presets" / f"{name}.yaml"
+    with resources.as_file(ref) as path:
+        return load_params(path)
+
+
 def param_names() -> tuple[str, ...]:
     """Names of all parameters, in declaration order."""
     return tuple(f.name for f in dataclasses.fields(NetworkParams))
 
 
-__all__ = ["INHIBITIONS", "RULES", "NetworkParams", "load_params", "param_names"]
+__all__ = [
+    "INHIBITIONS",
+    "PRESETS",
+    "RULES",
+    "NetworkParams",
+    "load_params",
+    "load_preset",
+    "param_names",
+]

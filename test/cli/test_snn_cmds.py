@@ -1,0 +1,114 @@
+"""The SNN commands end to end on the embedded sample: train, eval, bench, demo, errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from topspark_ros.cli.main import main
+from topspark_ros.snn.model_io import load_model
+
+SMALL = ["--embedded", "--neurons", "10", "--timesteps", "30", "--train-samples", "100"]
+
+
+def test_train_writes_model_and_prints_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "m.npz"
+    code = main(["train", *SMALL, "--test-samples", "50", "--seed", "1", "--out", str(out)])
+    assert code == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("trained N10 T=30 pair on mnist: 100 samples")
+    assert "test accuracy" in line and "on 50 samples" in line
+    state = load_model(out)
+    assert state.params.n_neurons == 10 and state.params.timesteps == 30
+    assert state.params.w_inh_exc == 120.0  # the 'tuned' preset is the default
+    assert state.samples_seen == 100 and state.dataset == "mnist"
+    assert (state.assignments >= 0).any()
+
+
+def test_train_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    paths = [tmp_path / f"{i}.npz" for i in range(2)]
+    for path in paths:
+        assert main(["train", *SMALL, "--no-eval", "--seed", "4", "--out", str(path)]) == 0
+    a, b = (load_model(p) for p in paths)
+    assert np.array_equal(a.weights, b.weights)
+    assert np.array_equal(a.theta, b.theta)
+    assert np.array_equal(a.assignments, b.assignments)
+
+
+def test_preset_config_and_set_override(tmp_path: Path) -> None:
+    out = tmp_path / "m.npz"
+    args = ["train", *SMALL, "--no-eval", "--preset", "diehl-cook", "--set", "theta_plus=0.1"]
+    assert main([*args, "--out", str(out)]) == 0
+    params = load_model(out).params
+    assert params.w_inh_exc == 17.5 and params.theta_plus == 0.1
+    cfg = tmp_path / "net.yaml"
+    cfg.write_text("network:\n  rule: weight_dependent\n  inhibition: direct\n")
+    assert main(["train", *SMALL, "--no-eval", "--config", str(cfg), "--out", str(out)]) == 0
+    params = load_model(out).params
+    assert params.rule == "weight_dependent" and params.inhibition == "direct"
+
+
+def test_eval_at_another_timestep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "m.npz"
+    assert main(["train", *SMALL, "--no-eval", "--out", str(out)]) == 0
+    capsys.readouterr()
+    code = main(
+        ["eval", str(out), "--embedded", "-T", "12", "--reassign", "60", "--test-samples", "40"]
+    )
+    assert code == 0
+    line = capsys.readouterr().out
+    assert "on 40 mnist test samples at T=12" in line
+    assert load_model(out).params.timesteps == 30  # eval never rewrites the model
+
+
+def test_bench_prints_a_row_per_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bench", "--neurons", "5", "8", "--timesteps", "10", "--samples", "30"])
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in out[1:-1]]
+    assert [r[:2] for r in rows] == [["5", "10"], ["8", "10"]]
+    assert all(float(r[2]) > 0 and float(r[3]) > 0 for r in rows)
+    assert out[-1] == "bench done: 2 configurations"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["eval", "missing.npz", "--embedded"], r"error: .*missing\.npz"),
+        (["train", *SMALL, "--set", "timesteps=0"], r"error: .*timesteps = 0 is outside"),
+        (["train", *SMALL, "--set", "nonsense=1"], r"error: .*unknown key\(s\) nonsense"),
+        (["train", *SMALL, "--set", "novalue"], r"error: --set expects KEY=VALUE"),
+        (["train", "--data-dir", "/nonexistent/dir"], r"error: data directory /nonexistent/dir"),
+        (["train", *SMALL, "--config", "/nonexistent.yaml"], r"error: /nonexistent\.yaml"),
+    ],
+)
+def test_bad_input_gives_one_error_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main([*argv, "--out", str(tmp_path / "x.npz")] if argv[0] == "train" else argv) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert re.match(message, err)
+
+
+def test_eval_rejects_a_corrupt_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    assert main(["eval", str(bad), "--embedded"]) == 1
+    assert "bad.npz" in capsys.readouterr().err
+
+
+def test_demo_trains_on_the_embedded_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo.npz"
+    code = main(["demo", "-n", "10", "-T", "20", "--epochs", "1", "--out", str(out)])
+    assert code == 0
+    line = capsys.readouterr().out
+    assert "on mnist: 2000 samples" in line and "on 500 samples" in line
+    assert out.exists()

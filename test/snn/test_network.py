@@ -1,0 +1,220 @@
+"""Tests for the Network class (snn/network.py): determinism, invariants, retries, any T."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from topspark_ros.snn import kernels as kn
+from topspark_ros.snn.network import Network, flatten_images, pack_constants
+from topspark_ros.snn.params import NetworkParams
+from topspark_ros.snn.state import ModelState
+
+
+def tiny(**changes: object) -> NetworkParams:
+    """A 16-input, 4-neuron network that fires readily within 40 steps."""
+    base = NetworkParams(
+        n_inputs=16, n_neurons=4, timesteps=40, input_rate=400.0, norm_total=4.0,
+        v_thresh_exc=-60.0, w_init=1.0,
+    )
+    return base.replace(**changes)
+
+
+def images(n: int, seed: int = 0, n_inputs: int = 16) -> np.ndarray:
+    """``n`` random uint8 images of ``n_inputs`` pixels."""
+    return np.random.default_rng(seed).integers(0, 256, (n, n_inputs), dtype=np.uint8)
+
+
+def test_pack_constants() -> None:
+    p = NetworkParams(
+        dt=0.5, tau_exc=50.0, refrac_exc=5.0, refrac_inh=0.75, rule="weight_dependent",
+        inhibition="direct", timesteps=200, tau_theta=1e4,
+    )
+    k = pack_constants(p)
+    assert k.shape == (kn.K_SIZE,)
+    assert k[kn.K_DEC_EXC] == pytest.approx(math.exp(-0.01))
+    assert k[kn.K_DEC_THETA] == pytest.approx(math.exp(-100.0 / 1e4))
+    assert k[kn.K_REF_E] == 10
+    assert k[kn.K_REF_I] == 2  # 0.75 ms at 0.5 ms steps rounds up
+    assert k[kn.K_RULE] == kn.RULE_WEIGHT_DEPENDENT
+    assert k[kn.K_INHIB] == kn.INHIB_DIRECT
+    assert k[kn.K_P_SCALE] == pytest.approx(p.input_rate * 0.5 / 1000 / 255)
+    assert k[kn.K_MIN_SPIKES] == p.min_spikes
+    assert k[kn.K_MAX_RETRIES] == p.max_retries
+
+
+def test_flatten_images() -> None:
+    square = np.zeros((2, 4, 4), np.uint8)
+    flat = flatten_images(square, 16)
+    assert flat.shape == (2, 16)
+    assert flat.flags.c_contiguous
+    with pytest.raises(ValueError, match="must be uint8, got float64"):
+        flatten_images(np.zeros((2, 16)), 16)
+    with pytest.raises(ValueError, match="images have 9 pixels, the network expects 16"):
+        flatten_images(np.zeros((2, 3, 3), np.uint8), 16)
+
+
+def test_fresh_state() -> None:
+    p = tiny(w_init=0.3)
+    net = Network.fresh(p, seed=1)
+    assert net.state.weights.shape == (16, 4)
+    assert net.state.weights.dtype == np.float32
+    assert 0.0 <= net.state.weights.min() and net.state.weights.max() <= 0.3
+    np.testing.assert_array_equal(net.state.theta, 0.0)
+    np.testing.assert_array_equal(net.state.assignments, -1)
+    assert net.params is p
+
+
+@pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
+def test_same_seed_is_bit_identical(rule: str) -> None:
+    p = tiny(rule=rule)
+    data = images(6)
+    a, b = Network.fresh(p, seed=3), Network.fresh(p, seed=3)
+    counts_a, stats_a = a.train(data)
+    counts_b, stats_b = b.train(data)
+    np.testing.assert_array_equal(a.state.weights, b.state.weights)
+    np.testing.assert_array_equal(a.state.theta, b.state.theta)
+    np.testing.assert_array_equal(counts_a, counts_b)
+    np.testing.assert_array_equal(stats_a, stats_b)
+    np.testing.assert_array_equal(a.respond(data)[0], b.respond(data)[0])
+    assert counts_a.sum() > 0
+
+
+def test_different_seeds_differ() -> None:
+    p = tiny()
+    data = images(6)
+    a, b = Network.fresh(p, seed=3), Network.fresh(p, seed=4)
+    assert not np.array_equal(a.state.weights, b.state.weights)
+    # Same initial weights, different encoding seed: the runs still differ.
+    c = Network(a.state.copy(), seed=3)
+    d = Network(a.state.copy(), seed=4)
+    counts_c, _ = c.train(data)
+    counts_d, _ = d.train(data)
+    assert not np.array_equal(c.state.weights, d.state.weights)
+    assert not np.array_equal(counts_c, counts_d)
+
+
+def test_batch_size_does_not_change_results() -> None:
+    p = tiny()
+    data = images(7)
+    a, b = Network.fresh(p, seed=2), Network.fresh(p, seed=2)
+    seen: list[int] = []
+    counts_a, _ = a.train(data, batch=2, progress=seen.append)
+    counts_b, _ = b.train(data, batch=250)
+    assert seen == [2, 2, 2, 1]
+    np.testing.assert_array_equal(counts_a, counts_b)
+    np.testing.assert_array_equal(a.state.weights, b.state.weights)
+    np.testing.assert_array_equal(a.state.theta, b.state.theta)
+
+
+def test_respond_does_not_learn() -> None:
+    net = Network.fresh(tiny(), seed=5)
+    net.train(images(3, seed=1))
+    weights, theta = net.state.weights.copy(), net.state.theta.copy()
+    assert theta.max() > 0
+    counts, stats = net.respond(images(5, seed=2))
+    np.testing.assert_array_equal(net.state.weights, weights)
+    np.testing.assert_array_equal(net.state.theta, theta)
+    assert net.state.samples_seen == 3
+    assert counts.shape == (5, 4)
+    assert counts.dtype == np.int32
+    assert stats.shape == (5, kn.STAT_SIZE)
+    assert counts.sum() > 0
+
+
+@pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
+@pytest.mark.parametrize("inhibition", ["layer", "direct"])
+def test_training_invariants(rule: str, inhibition: str) -> None:
+    # Documented invariants after each training sample: columns sum to norm_total, weights
+    # never fall below w_min (normalisation may scale some above w_max).
+    p = tiny(rule=rule, inhibition=inhibition, tau_theta=1e12)
+    net = Network.fresh(p, seed=0)
+    for sample in images(4, seed=9):
+        counts, stats = net.train(sample[None])
+        np.testing.assert_allclose(net.state.weights.sum(axis=0), p.norm_total, rtol=1e-5)
+        assert net.state.weights.min() >= p.w_min
+        assert np.isfinite(net.state.weights).all()
+        assert stats[0, kn.STAT_STEPS] == p.timesteps * stats[0, kn.STAT_PRESENTATIONS]
+        assert counts.sum() >= p.min_spikes or stats[0, kn.STAT_PRESENTATIONS] == 11
+    assert net.state.samples_seen == 4
+
+
+def test_theta_grows_by_theta_plus_per_spike() -> None:
+    # One presentation (min_spikes 0) and no theta decay: theta = theta_plus x spikes.
+    p = tiny(min_spikes=0, tau_theta=1e12, theta_plus=0.125)
+    net = Network.fresh(p, seed=6)
+    counts, stats = net.train(images(1, seed=3))
+    assert counts.sum() > 0
+    np.testing.assert_allclose(net.state.theta, 0.125 * counts[0], rtol=1e-6)
+    assert stats[0, kn.STAT_EXC_SPIKES] == counts.sum()
+
+
+def test_faint_image_is_presented_again_up_to_max_retries() -> None:
+    p = tiny(input_rate=10.0, retry_rate_step=0.0, min_spikes=5, max_retries=3, w_init=0.3)
+    faint = np.ones((2, 16), np.uint8)
+    for method in ("train", "respond"):
+        net = Network.fresh(p, seed=0)
+        counts, stats = getattr(net, method)(faint)
+        assert counts.sum() < 5
+        np.testing.assert_array_equal(stats[:, kn.STAT_PRESENTATIONS], 4)
+        np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], 4 * p.timesteps)
+
+
+def test_no_retry_with_min_spikes_zero() -> None:
+    p = tiny(input_rate=10.0, retry_rate_step=0.0, min_spikes=0, max_retries=3)
+    _, stats = Network.fresh(p, seed=0).train(np.ones((2, 16), np.uint8))
+    np.testing.assert_array_equal(stats[:, kn.STAT_PRESENTATIONS], 1)
+    np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], p.timesteps)
+
+
+def test_retry_raises_rate_until_enough_spikes() -> None:
+    # First presentation: almost no input; each retry adds 600 Hz, so a later one succeeds.
+    p = tiny(input_rate=1.0, retry_rate_step=600.0, min_spikes=5, max_retries=10)
+    state = ModelState(
+        params=p, weights=np.full((16, 4), 1.0, np.float32), theta=np.zeros(4, np.float32),
+        assignments=np.full(4, -1, np.int16),
+    )
+    net = Network(state, seed=1)
+    counts, stats = net.respond(np.full((3, 16), 255, np.uint8))
+    presentations = stats[:, kn.STAT_PRESENTATIONS]
+    assert np.all(presentations >= 2) and np.all(presentations <= 11)
+    assert np.all(counts.sum(axis=1) >= 5)  # counts are those of the final presentation
+    np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], presentations * p.timesteps)
+    assert np.all(stats[:, kn.STAT_INPUT_SPIKES] > 0)
+
+
+@pytest.mark.parametrize("timesteps", [1, 2, 1000])
+def test_any_timesteps(timesteps: int) -> None:
+    p = tiny(n_neurons=3, timesteps=timesteps, max_retries=2)
+    net = Network.fresh(p, seed=7)
+    data = images(3, seed=timesteps)
+    counts, stats = net.train(data)
+    assert counts.shape == (3, 3)
+    np.testing.assert_array_equal(
+        stats[:, kn.STAT_STEPS], timesteps * stats[:, kn.STAT_PRESENTATIONS]
+    )
+    assert np.all(stats[:, kn.STAT_PRESENTATIONS] >= 1)
+    assert np.all(stats[:, kn.STAT_PRESENTATIONS] <= 3)
+    np.testing.assert_allclose(net.state.weights.sum(axis=0), p.norm_total, rtol=1e-5)
+    counts, stats = net.respond(data)
+    np.testing.assert_array_equal(
+        stats[:, kn.STAT_STEPS], timesteps * stats[:, kn.STAT_PRESENTATIONS]
+    )
+    # An input fires at most once per step.
+    assert np.all(stats[:, kn.STAT_INPUT_SPIKES] <= 16 * stats[:, kn.STAT_STEPS])
+    # Exc neurons fire at most once per step each.
+    assert np.all(stats[:, kn.STAT_EXC_SPIKES] <= 3 * stats[:, kn.STAT_STEPS])
+
+
+def test_set_params_changes_timesteps_keeps_weights() -> None:
+    net = Network.fresh(tiny(), seed=0)
+    weights = net.state.weights.copy()
+    net.set_params(tiny(timesteps=7))
+    assert net.params.timesteps == 7
+    np.testing.assert_array_equal(net.state.weights, weights)
+    _, stats = net.respond(images(2))
+    np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], 7 * stats[:, kn.STAT_PRESENTATIONS])
+    with pytest.raises(ValueError, match="cannot change the network size"):
+        net.set_params(tiny(n_neurons=5))
