@@ -29,14 +29,14 @@ def images(n: int, seed: int = 0, n_inputs: int = 16) -> np.ndarray:
 
 def test_pack_constants() -> None:
     p = NetworkParams(
-        dt=0.5, tau_exc=50.0, refrac_exc=5.0, refrac_inh=0.75, rule="weight_dependent",
+        dt=0.5, tau_exc=50.0, refrac_exc=5.2, refrac_inh=0.75, rule="weight_dependent",
         inhibition="direct", timesteps=200, tau_theta=1e4,
     )
     k = pack_constants(p)
     assert k.shape == (kn.K_SIZE,)
     assert k[kn.K_DEC_EXC] == pytest.approx(math.exp(-0.01))
     assert k[kn.K_DEC_THETA] == pytest.approx(math.exp(-100.0 / 1e4))
-    assert k[kn.K_REF_E] == 10
+    assert k[kn.K_REF_E] == 11  # 5.2 ms at 0.5 ms steps rounds up
     assert k[kn.K_REF_I] == 2  # 0.75 ms at 0.5 ms steps rounds up
     assert k[kn.K_RULE] == kn.RULE_WEIGHT_DEPENDENT
     assert k[kn.K_INHIB] == kn.INHIB_DIRECT

@@ -45,6 +45,8 @@ def poisson_encode(
         if px == 0:
             continue
         p = px * p_scale
+        if p <= 0.0:
+            continue
         if p >= 1.0:
             for t in range(timesteps):
                 spike_t[n] = t
@@ -54,8 +56,8 @@ def poisson_encode(
         log_q = math.log1p(-p)
         t = -1
         while True:
-            gap = math.floor(math.log(1.0 - rng_uniform(state)) / log_q)
-            if t + 1 + gap >= timesteps:
+            gap = np.floor(math.log(1.0 - rng_uniform(state)) / log_q)
+            if t + 1.0 + gap >= timesteps:
                 break
             t += 1 + int(gap)
             spike_t[n] = t

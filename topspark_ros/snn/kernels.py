@@ -126,6 +126,18 @@ def potentiate_column(
 
 
 @njit(cache=True)
+def inhibit_others(current: F32, spikes: I32, n_spikes: int, weight: np.float32) -> None:
+    """Each of the first ``n_spikes`` neurons in ``spikes`` inhibits every other neuron."""
+    if n_spikes == 0:
+        return
+    amount = weight * n_spikes
+    for j in range(current.shape[0]):
+        current[j] -= amount
+    for s in range(n_spikes):
+        current[spikes[s]] += weight
+
+
+@njit(cache=True)
 def present(
     w: F32,
     theta: F32,
@@ -198,21 +210,14 @@ def present(
     total = 0
     n_inh_total = 0
     for t in range(timesteps):
+        if learn and any_post:
+            for j in range(n):
+                x_post[j] *= dec_post
         # Inhibition from the previous step's spikes.
         if direct:
-            if n_exc_prev > 0:
-                amount = w_ie * n_exc_prev
-                for j in range(n):
-                    current[j] -= amount
-                for s in range(n_exc_prev):
-                    current[exc_spk[s]] += w_ie
+            inhibit_others(current, exc_spk, n_exc_prev, w_ie)
         else:
-            if n_inh_prev > 0:
-                amount = w_ie * n_inh_prev
-                for j in range(n):
-                    current[j] -= amount
-                for s in range(n_inh_prev):
-                    current[inh_spk[s]] += w_ie
+            inhibit_others(current, inh_spk, n_inh_prev, w_ie)
             # Inhibitory layer: decay, drive from last step's exc spikes, fire.
             for j in range(n):
                 v_i[j] = rest_i + (v_i[j] - rest_i) * dec_i
@@ -250,7 +255,6 @@ def present(
             v_e[j] = v + current[j] if r <= 0 else v
             ref_cnt_e[j] = r - 1 if r > 0 else 0
             current[j] = 0.0
-            x_post[j] *= dec_post
         n_exc_prev = 0
         for j in range(n):
             if v_e[j] > v_th[j]:
@@ -342,6 +346,7 @@ __all__ = [
     "K_SIZE",
     "STAT_SIZE",
     "depress_row",
+    "inhibit_others",
     "normalise_columns",
     "potentiate_column",
     "present",
