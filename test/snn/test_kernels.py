@@ -79,7 +79,8 @@ def test_one_step_below_threshold_matches_hand_computation() -> None:
     np.testing.assert_array_equal(out.counts, [0, 0])
     np.testing.assert_array_equal(out.theta, [0.0, 0.0])
     np.testing.assert_array_equal(out.w, w)
-    assert out.stats.tolist() == [1, 0, 0, 1, 1]  # input, exc, inh, steps, presentations
+    # input, exc, inh, steps, presentations, depressions, potentiations, normalised
+    assert out.stats.tolist() == [1, 0, 0, 1, 1, 0, 0, 0]
 
 
 def test_two_inputs_in_one_step_add() -> None:
@@ -453,3 +454,14 @@ def test_run_batch_theta_decays_once_per_sample() -> None:
     assert stats[:, kn.STAT_INPUT_SPIKES].sum() == 0
     kn.run_batch(images, w, theta, pack_constants(p), 10, False, rng_new(0), counts, stats)
     np.testing.assert_allclose(theta, np.array([2.0, 4.0]) * math.exp(-3 * 10 / 50.0), rtol=1e-5)
+
+
+def test_stdp_update_counts_are_recorded() -> None:
+    # Input 0 drives a post spike at step 0 (potentiation over the 1 input that fired), then
+    # input 1 fires at step 1 (depression of its row: n_neurons synapses).
+    p = spike_params(n_neurons=1, nu_pre=0.1, nu_post=0.1)
+    out = present(p, np.array([[6.0], [1.0]], np.float32), [[0], [1]], learn=True)
+    assert out.stats[kn.STAT_POTENTIATIONS] == 1
+    assert out.stats[kn.STAT_DEPRESSIONS] == 1
+    quiet = present(p, np.array([[6.0], [1.0]], np.float32), [[0], [1]], learn=False)
+    assert quiet.stats[kn.STAT_POTENTIATIONS] == quiet.stats[kn.STAT_DEPRESSIONS] == 0

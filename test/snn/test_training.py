@@ -27,7 +27,9 @@ def small_network(seed: int = 0) -> Network:
 
 
 def test_run_stats_from_kernel() -> None:
-    stats = np.array([[100, 6, 4, 20, 1], [300, 10, 8, 60, 3]], np.int64)
+    stats = np.array(
+        [[100, 6, 4, 20, 1, 50, 7, 80], [300, 10, 8, 60, 3, 150, 9, 80]], np.int64
+    )
     run = RunStats.from_kernel(stats, 2.0)
     assert run.samples == 2
     assert run.input_spikes == 200.0
@@ -35,6 +37,7 @@ def test_run_stats_from_kernel() -> None:
     assert run.inh_spikes == 6.0
     assert run.steps == 40.0
     assert run.presentations == 2.0
+    assert (run.depressions, run.potentiations, run.normalised) == (100.0, 8.0, 80.0)
     assert run.samples_per_s == 1.0
     empty = RunStats.from_kernel(np.zeros((0, kn.STAT_SIZE), np.int64), 0.0)
     assert empty.samples == 0

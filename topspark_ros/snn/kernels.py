@@ -57,7 +57,10 @@ STAT_EXC_SPIKES = 1
 STAT_INH_SPIKES = 2
 STAT_STEPS = 3
 STAT_PRESENTATIONS = 4
-STAT_SIZE = 5
+STAT_DEPRESSIONS = 5  # synapse updates by presynaptic (depression) STDP
+STAT_POTENTIATIONS = 6  # synapse updates by postsynaptic (potentiation) STDP
+STAT_NORMALISED = 7  # synapses rescaled by normalisation
+STAT_SIZE = 8
 
 
 @njit(cache=True)
@@ -209,6 +212,8 @@ def present(
     any_post = False
     total = 0
     n_inh_total = 0
+    n_depress = 0
+    n_potentiate = 0
     for t in range(timesteps):
         if learn and any_post:
             for j in range(n):
@@ -245,6 +250,7 @@ def present(
                 last_pre[i] = t
                 if any_post:
                     depress_row(w, i, x_post, current, nu_pre, w_min, rule)
+                    n_depress += n
                     continue
             for j in range(n):
                 current[j] += w[i, j]
@@ -268,6 +274,7 @@ def present(
                     v_th[j] = thresh_e + theta[j]
                     x_post[j] = 1.0
                     any_post = True
+                    n_potentiate += n_active
                     potentiate_column(
                         w, j, active, n_active, last_pre, t, pre_decay_pow, nu_post, w_max, rule
                     )
@@ -277,6 +284,8 @@ def present(
     stats[STAT_INH_SPIKES] += n_inh_total
     stats[STAT_STEPS] += timesteps
     stats[STAT_PRESENTATIONS] += 1
+    stats[STAT_DEPRESSIONS] += n_depress
+    stats[STAT_POTENTIATIONS] += n_potentiate
     return total
 
 
@@ -340,6 +349,7 @@ def run_batch(
             p_scale += k[K_P_RETRY]
         if learn:
             normalise_columns(w, k[K_NORM])
+            stats[b, STAT_NORMALISED] += n_in * n
 
 
 __all__ = [

@@ -120,13 +120,13 @@ class Network:
     def train(
         self, images: npt.ArrayLike, batch: int = 250, progress: Progress | None = None
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
-        """Present images with STDP on; return spike counts [B, N] and kernel stats [B, 5]."""
+        """Present images with STDP on; return spike counts [B, N] and kernel stats [B, S]."""
         return self._run(images, True, batch, progress)
 
     def respond(
         self, images: npt.ArrayLike, batch: int = 250, progress: Progress | None = None
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
-        """Present images with learning off; return spike counts [B, N] and kernel stats [B, 5]."""
+        """Present images, learning off; return spike counts [B, N] and kernel stats [B, S]."""
         return self._run(images, False, batch, progress)
 
 

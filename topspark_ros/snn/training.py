@@ -28,6 +28,9 @@ class RunStats:
     inh_spikes: float
     steps: float
     presentations: float
+    depressions: float = 0.0
+    potentiations: float = 0.0
+    normalised: float = 0.0
 
     @property
     def samples_per_s(self) -> float:
@@ -46,6 +49,9 @@ class RunStats:
             inh_spikes=float(mean[kn.STAT_INH_SPIKES]),
             steps=float(mean[kn.STAT_STEPS]),
             presentations=float(mean[kn.STAT_PRESENTATIONS]),
+            depressions=float(mean[kn.STAT_DEPRESSIONS]),
+            potentiations=float(mean[kn.STAT_POTENTIATIONS]),
+            normalised=float(mean[kn.STAT_NORMALISED]),
         )
 
 
