@@ -66,7 +66,7 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
         "--preset",
         choices=PRESETS,
         default="tuned",
-        help="shipped parameter set (default: tuned; diehl-cook = the paper's values)",
+        help="shipped parameter set: tuned (default), fashion (bright images), diehl-cook (paper)",
     )
     src.add_argument("--config", help="YAML file with a 'network:' section of parameters")
     add_set_arg(parser)

@@ -16,7 +16,7 @@ from topspark_ros import config
 from topspark_ros.config import spec
 from topspark_ros.errors import ConfigError
 
-PRESETS = ("tuned", "diehl-cook")
+PRESETS = ("tuned", "fashion", "diehl-cook")
 RULES = ("pair", "weight_dependent")
 INHIBITIONS = ("layer", "direct")
 
