@@ -154,11 +154,6 @@ def test_interrupted_save_keeps_existing_file(
     assert leftovers(tmp_path) == []
 
 
-def test_save_into_missing_directory(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"nodir[/\\]model\.npz: cannot write model file"):
-        save_model(tmp_path / "nodir" / "model.npz", make_state())
-
-
 def test_save_refuses_non_finite_weights(tmp_path: Path) -> None:
     path = save_model(tmp_path / "model.npz", make_state())
     before = path.read_bytes()
@@ -400,3 +395,18 @@ def test_atomic_path_with_open_file_object(tmp_path: Path) -> None:
 
 def test_model_io_exports() -> None:
     assert set(model_io.__all__) == {"FORMAT_VERSION", "load_model", "save_model"}
+
+
+def test_save_creates_missing_directories(tmp_path: Path) -> None:
+    state = ModelState.initial(NetworkParams(n_inputs=4, n_neurons=2), seed=0)
+    out = save_model(tmp_path / "a" / "b" / "m.npz", state)
+    assert out == tmp_path / "a" / "b" / "m.npz"
+    np.testing.assert_array_equal(load_model(out).weights, state.weights)
+
+
+def test_save_into_a_file_as_directory_is_a_model_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    state = ModelState.initial(NetworkParams(n_inputs=4, n_neurons=2), seed=0)
+    with pytest.raises(ModelError, match=r"cannot write model file"):
+        save_model(blocker / "m.npz", state)

@@ -64,7 +64,8 @@ def _check_finite(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
 def save_model(path: str | Path, state: ModelState) -> Path:
     """Write ``state`` to ``path`` atomically (``.npz`` is appended if missing); return the path.
 
-    An existing file at ``path`` stays intact if anything fails; errors raise ModelError.
+    Missing parent directories are created. An existing file at ``path`` stays intact if anything
+    fails; errors raise ModelError.
     """
     path = Path(path)
     if path.suffix != SUFFIX:
@@ -72,6 +73,7 @@ def save_model(path: str | Path, state: ModelState) -> Path:
     _check_finite(path, {"weights": state.weights, "theta": state.theta})
     meta = np.array(json.dumps(_meta(state), sort_keys=True))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, tmp.open("wb") as fh:
             np.savez_compressed(
                 fh,
