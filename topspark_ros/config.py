@@ -92,19 +92,22 @@ def to_mapping(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj)
 
 
-def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file with ``safe_load``; missing or malformed files raise ConfigError."""
+def read_yaml(
+    path: str | Path, what: str = "config file", error: type[ConfigError] = ConfigError
+) -> Any:
+    """Parse a YAML file with ``safe_load``; an unreadable or malformed file raises ``error``."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read config file ({err.strerror or err})") from err
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise error(f"{path}: cannot read {what} ({reason})") from err
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
         line = getattr(getattr(err, "problem_mark", None), "line", None)
         at = f" at line {line + 1}" if line is not None else ""
-        raise ConfigError(f"{path}: malformed YAML{at}") from err
+        raise error(f"{path}: malformed YAML{at}") from err
 
 
 def load(cls: type[T], path: str | Path, section: str | None = None) -> T:

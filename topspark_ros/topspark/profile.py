@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from topspark_ros.config import read_yaml
 from topspark_ros.errors import ConfigError
 from topspark_ros.io_utils import atomic_write_bytes
 
@@ -172,21 +173,6 @@ def save_profile(path: str | Path, profile: Profile) -> Path:
     return path
 
 
-def _read_yaml(path: Path) -> Any:
-    """Parse ``path`` with ``yaml.safe_load``; ProfileError if unreadable or malformed."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or err
-        raise ProfileError(f"{path}: cannot read profile ({reason})") from err
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        line = getattr(getattr(err, "problem_mark", None), "line", None)
-        at = f" at line {line + 1}" if line is not None else ""
-        raise ProfileError(f"{path}: malformed YAML{at}") from err
-
-
 def _number(value: Any, where: str, integer: bool = False) -> Any:
     """``value`` as an int (``integer``) or float; ProfileError naming ``where`` if it is not one.
 
@@ -238,7 +224,7 @@ def _parse_point(where: str, mapping: Any) -> OperatingPoint:
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile written by ``save_profile``; problems raise ProfileError."""
     path = Path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path, "profile", ProfileError)
     if not isinstance(data, dict) or "profile" not in data:
         raise ProfileError(f"{path}: missing top-level key 'profile'")
     body = data["profile"]
