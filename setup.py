@@ -57,6 +57,7 @@ setup(
         "pyyaml>=6.0",
         "tqdm>=4.60",
         "opencv-python-headless>=4.5",
+        "matplotlib>=3.5",
     ],
     extras_require={
         "test": [

@@ -1,0 +1,59 @@
+"""TopSpark method commands: ``sweep`` (timestep impact)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from topspark_ros.cli.common import add_config_args, add_data_args, load_split, params_from_args
+from topspark_ros.energy import load_energy_model
+from topspark_ros.snn.params import RULES
+from topspark_ros.topspark.experiment import PointResult
+from topspark_ros.topspark.sweep import DEFAULT_TIMESTEPS, run_sweep, sweep_specs, write_results
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``sweep``."""
+    p = sub.add_parser("sweep", help="accuracy, latency and energy vs T (train and infer at T)")
+    add_data_args(p)
+    add_config_args(p)
+    p.add_argument("--neurons", dest="sizes", type=int, nargs="+", default=[100])
+    p.add_argument("--rules", nargs="+", choices=RULES, default=["pair"])
+    p.add_argument("--timesteps", dest="steps", type=int, nargs="+", default=DEFAULT_TIMESTEPS)
+    p.add_argument("--train-samples", type=int, default=60000)
+    p.add_argument("--test-samples", type=int, default=10000)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--energy", help="energy model YAML (an 'energy:' section)")
+    p.add_argument("--out", type=Path, default=Path("runs/sweep"), help="output directory")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Train and evaluate a fresh network per (N, rule, T); write CSV, JSON and plots."""
+    base = params_from_args(args)
+    train = load_split(args, "train", args.train_samples)
+    test = load_split(args, "test", args.test_samples)
+    energy = load_energy_model(args.energy) if args.energy else None
+    specs = sweep_specs(
+        base, args.dataset, args.sizes, args.rules, args.steps,
+        len(train), len(test), args.epochs, args.seed,
+    )
+    done: list[PointResult] = []
+
+    def report(r: PointResult) -> None:
+        done.append(r)
+        print(
+            f"[{len(done)}/{len(specs)}] N{r.n_neurons} {r.rule} T={r.timesteps}: "
+            f"accuracy {100 * r.accuracy:.2f}%, latency {r.latency_ms:.3f} ms, "
+            f"energy train {1e6 * r.train_energy_j:.1f} / infer {1e6 * r.infer_energy_j:.1f} uJ",
+            flush=True,
+        )
+
+    try:
+        run_sweep(specs, train, test, energy, on_result=report)
+    finally:
+        if done:
+            write_results(args.out, done)
+    print(f"sweep done: {len(done)} points on {args.dataset} -> {args.out}")
+    return 0

@@ -1,0 +1,135 @@
+"""TopSpark step 1, timestep impact: accuracy, latency and energy against T, saved as files.
+
+A sweep is the grid (network size x learning rule x T) of ``run_point`` results for one dataset;
+it writes ``sweep.csv``, ``sweep.json`` and plots of accuracy and energy against T.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from topspark_ros.data import Dataset
+from topspark_ros.energy import EnergyModel
+from topspark_ros.io_utils import atomic_path, atomic_write_bytes
+from topspark_ros.snn.network import Progress
+from topspark_ros.snn.params import NetworkParams
+from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
+
+DEFAULT_TIMESTEPS = (350, 250, 200, 150, 100, 80, 60, 40, 30, 20)
+
+
+def sweep_specs(
+    base: NetworkParams,
+    dataset: str,
+    sizes: Sequence[int],
+    rules: Sequence[str],
+    timesteps: Sequence[int],
+    train_samples: int,
+    test_samples: int,
+    epochs: int = 1,
+    seed: int = 0,
+) -> list[PointSpec]:
+    """One spec per (N, rule, T): a fresh network trained and evaluated at that T."""
+    return [
+        PointSpec(
+            params=base.replace(n_neurons=n, rule=rule, timesteps=t),
+            dataset=dataset,
+            train_samples=train_samples,
+            test_samples=test_samples,
+            epochs=epochs,
+            seed=seed,
+        )
+        for n in sizes
+        for rule in rules
+        for t in timesteps
+    ]
+
+
+def run_sweep(
+    specs: Sequence[PointSpec],
+    train: Dataset,
+    test: Dataset,
+    energy: EnergyModel | None = None,
+    progress: Progress | None = None,
+    on_result: Callable[[PointResult], None] | None = None,
+) -> list[PointResult]:
+    """Run every spec in order; ``on_result`` sees each row as it completes."""
+    results = []
+    for spec in specs:
+        result = run_point(spec, train, test, energy, progress)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def write_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
+    """Write sweep.csv and sweep.json (atomically) and the two plots; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = [f.name for f in fields(PointResult)]
+    rows = [r.as_dict() for r in results]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    csv_path = atomic_write_bytes(out_dir / "sweep.csv", text.getvalue().encode())
+    json_path = atomic_write_bytes(
+        out_dir / "sweep.json", (json.dumps({"results": rows}, indent=1) + "\n").encode()
+    )
+    return [csv_path, json_path, *plot_results(out_dir, results)]
+
+
+def _series(results: Sequence[PointResult]) -> dict[str, list[PointResult]]:
+    """Results grouped by curve label (N, rule, enhanced), each sorted by T."""
+    groups: dict[str, list[PointResult]] = {}
+    for r in results:
+        label = f"N{r.n_neurons} {r.rule}" + (" enhanced" if r.enhanced else "")
+        groups.setdefault(label, []).append(r)
+    return {k: sorted(v, key=lambda r: r.timesteps) for k, v in groups.items()}
+
+
+def plot_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
+    """PNG plots: accuracy vs T, and modelled training/inference energy vs T."""
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = _series(results)
+    dataset = results[0].dataset if results else ""
+    paths = []
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, rs in series.items():
+        ax.plot([r.timesteps for r in rs], [100 * r.accuracy for r in rs], "o-", label=label)
+    ax.set(xlabel="timesteps T", ylabel="test accuracy (%)", title=f"{dataset}: accuracy vs T")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    paths.append(_save(fig, out_dir / "accuracy_vs_t.png"))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, rs in series.items():
+        t = [r.timesteps for r in rs]
+        ax.plot(t, [1e6 * r.train_energy_j for r in rs], "o-", label=f"{label} train")
+        ax.plot(t, [1e6 * r.infer_energy_j for r in rs], "s--", label=f"{label} infer")
+    ax.set(xlabel="timesteps T", ylabel="modelled energy (uJ/sample)", title=f"{dataset}: energy")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    paths.append(_save(fig, out_dir / "energy_vs_t.png"))
+    return paths
+
+
+def _save(fig: object, path: Path) -> Path:
+    """Save a matplotlib figure atomically as PNG and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
+    plt.close(fig)  # type: ignore[arg-type]
+    return path
+
+
+__all__ = ["DEFAULT_TIMESTEPS", "plot_results", "run_sweep", "sweep_specs", "write_results"]
