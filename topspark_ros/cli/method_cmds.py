@@ -1,4 +1,4 @@
-"""TopSpark method commands: ``sweep`` (timestep impact)."""
+"""TopSpark method commands: ``sweep`` (timestep impact), ``sensitivity`` (significance)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,18 @@ from topspark_ros.cli.common import add_config_args, add_data_args, load_split, 
 from topspark_ros.energy import load_energy_model
 from topspark_ros.snn.params import RULES
 from topspark_ros.topspark.experiment import PointResult
+from topspark_ros.topspark.sensitivity import (
+    PARAMETERS,
+    Perturbation,
+    ranking,
+    run_sensitivity,
+    write_sensitivity,
+)
 from topspark_ros.topspark.sweep import DEFAULT_TIMESTEPS, run_sweep, sweep_specs, write_results
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``sweep``."""
+    """Add ``sweep`` and ``sensitivity``."""
     p = sub.add_parser("sweep", help="accuracy, latency and energy vs T (train and infer at T)")
     add_data_args(p)
     add_config_args(p)
@@ -27,6 +34,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--energy", help="energy model YAML (an 'energy:' section)")
     p.add_argument("--out", type=Path, default=Path("runs/sweep"), help="output directory")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("sensitivity", help="rank neuron/learning parameters by accuracy impact")
+    add_data_args(p)
+    add_config_args(p)
+    p.add_argument("--neurons", "-n", type=int, default=100)
+    p.add_argument("--timesteps", dest="steps", type=int, nargs="+", default=[350, 100, 40])
+    p.add_argument("--params", nargs="+", choices=PARAMETERS, default=list(PARAMETERS))
+    p.add_argument("--scales", type=float, nargs="+", default=[0.5, 2.0])
+    p.add_argument("--train-samples", type=int, default=10000)
+    p.add_argument("--test-samples", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("runs/sensitivity"), help="output directory")
+    p.set_defaults(func=cmd_sensitivity)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -56,4 +76,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if done:
             write_results(args.out, done)
     print(f"sweep done: {len(done)} points on {args.dataset} -> {args.out}")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Perturb each parameter one at a time at each T; write the ranked table and heat map."""
+    base = params_from_args(args).replace(n_neurons=args.neurons)
+    train = load_split(args, "train", args.train_samples)
+    test = load_split(args, "test", args.test_samples)
+    done: list[Perturbation] = []
+
+    def report(r: Perturbation) -> None:
+        done.append(r)
+        print(
+            f"T={r.timesteps} {r.parameter} x{r.scale:g} ({r.value:g}): "
+            f"accuracy {100 * r.accuracy:.2f}% ({100 * r.delta:+.2f})",
+            flush=True,
+        )
+
+    try:
+        run_sensitivity(
+            base, args.dataset, train, test, args.steps, args.params, args.scales, args.seed,
+            on_result=report,
+        )
+    finally:
+        if done:
+            write_sensitivity(args.out, done)
+    tops = ", ".join(f"T={t}: {ranking(done, t)[0][0]}" for t in args.steps if ranking(done, t))
+    print(f"sensitivity done: {len(done)} runs; most significant {tops} -> {args.out}")
     return 0

@@ -109,7 +109,7 @@ def plot_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
     ax.set(xlabel="timesteps T", ylabel="test accuracy (%)", title=f"{dataset}: accuracy vs T")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    paths.append(_save(fig, out_dir / "accuracy_vs_t.png"))
+    paths.append(save_figure(fig, out_dir / "accuracy_vs_t.png"))
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, rs in series.items():
         t = [r.timesteps for r in rs]
@@ -118,11 +118,11 @@ def plot_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
     ax.set(xlabel="timesteps T", ylabel="modelled energy (uJ/sample)", title=f"{dataset}: energy")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    paths.append(_save(fig, out_dir / "energy_vs_t.png"))
+    paths.append(save_figure(fig, out_dir / "energy_vs_t.png"))
     return paths
 
 
-def _save(fig: object, path: Path) -> Path:
+def save_figure(fig: object, path: Path) -> Path:
     """Save a matplotlib figure atomically as PNG and close it."""
     import matplotlib.pyplot as plt
 
@@ -132,4 +132,11 @@ def _save(fig: object, path: Path) -> Path:
     return path
 
 
-__all__ = ["DEFAULT_TIMESTEPS", "plot_results", "run_sweep", "sweep_specs", "write_results"]
+__all__ = [
+    "DEFAULT_TIMESTEPS",
+    "plot_results",
+    "run_sweep",
+    "save_figure",
+    "sweep_specs",
+    "write_results",
+]
