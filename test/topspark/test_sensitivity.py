@@ -18,9 +18,9 @@ def test_perturbed_scales_one_field_and_thresholds_from_rest() -> None:
     assert perturbed(p, "min_spikes", 0.5).min_spikes == 2  # round(2.5) -> 2 (banker's)
     # -52 is 13 mV above rest -65: halving gives 6.5 mV above rest.
     assert perturbed(p, "v_thresh_exc", 0.5).v_thresh_exc == pytest.approx(-58.5)
-    # A reset scaled above the threshold is held 1 mV below it.
-    raised = p.replace(v_reset_exc=-60.0)
-    assert perturbed(raised, "v_reset_exc", 4.0).v_reset_exc == pytest.approx(-53.0)
+    # The reset (-65) is 13 mV below the threshold: x0.5 -> 6.5 mV below, x2 -> 26 mV below.
+    assert perturbed(p, "v_reset_exc", 0.5).v_reset_exc == pytest.approx(-58.5)
+    assert perturbed(p, "v_reset_exc", 2.0).v_reset_exc == pytest.approx(-78.0)
     assert perturbed(p, "tau_exc", 0.5).replace(tau_exc=100.0) == p
 
 

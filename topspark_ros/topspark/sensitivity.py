@@ -48,12 +48,13 @@ class Perturbation:
 
 
 def perturbed(params: NetworkParams, name: str, scale: float) -> NetworkParams:
-    """``params`` with one field scaled; a threshold or reset moves its distance from rest."""
+    """``params`` with one field scaled; the threshold scales its distance above rest and the
+    reset its distance below the threshold (the reset is often equal to rest)."""
     value = getattr(params, name)
-    if name in ("v_thresh_exc", "v_reset_exc"):
+    if name == "v_thresh_exc":
         new = params.v_rest_exc + (value - params.v_rest_exc) * scale
-        if name == "v_reset_exc":
-            new = min(new, params.v_thresh_exc - 1.0)
+    elif name == "v_reset_exc":
+        new = params.v_thresh_exc - (params.v_thresh_exc - value) * scale
     elif isinstance(value, int):
         new = max(round(value * scale), 0)
     else:
