@@ -7,9 +7,7 @@ dimensions (1..3), one big-endian uint32 per dimension, then exactly prod(dims) 
 from __future__ import annotations
 
 import gzip
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from topspark_ros.errors import DataError
+from topspark_ros.io_utils import atomic_write_bytes
 
 UBYTE = 0x08
 MAX_NDIM = 3
@@ -94,16 +93,7 @@ def write_idx(path: Path, array: npt.ArrayLike) -> Path:
     data = encode_idx(array)
     if path.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_bytes(path, data)
 
 
 __all__ = ["encode_idx", "parse_idx", "read_idx", "write_idx"]

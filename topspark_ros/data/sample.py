@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from importlib import resources
@@ -31,6 +29,7 @@ from topspark_ros.data.datasets import (
     resolve_data_dir,
 )
 from topspark_ros.errors import DataError
+from topspark_ros.io_utils import atomic_path
 
 SAMPLE_PACKAGE = "topspark_ros.data"
 SAMPLE_DIR = "sample"
@@ -65,22 +64,15 @@ def balanced_indices(
 
 
 def _write_npz(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
-    """Write ``arrays`` as a compressed .npz with fixed timestamps, atomically via os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as zf:
-            for key, arr in arrays.items():
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, np.asarray(arr, order="C"), allow_pickle=False)
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, buf.getvalue(), compresslevel=9)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``arrays`` as a compressed .npz with fixed timestamps, atomically."""
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as zf:
+        for key, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asarray(arr, order="C"), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue(), compresslevel=9)
 
 
 def make_sample(
