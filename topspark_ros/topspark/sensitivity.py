@@ -7,18 +7,15 @@ and evaluated at that T; impact = the largest absolute accuracy change from the 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from topspark_ros.data import Dataset
 from topspark_ros.io_utils import atomic_write_bytes
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.topspark.experiment import PointSpec, run_point
-from topspark_ros.topspark.sweep import save_figure
+from topspark_ros.topspark.outputs import pyplot, save_figure, write_rows
 
 PARAMETERS = (
     "v_thresh_exc",
@@ -105,18 +102,8 @@ def ranking(results: Sequence[Perturbation], timesteps: int) -> list[tuple[str, 
 
 def write_sensitivity(out_dir: Path, results: Sequence[Perturbation]) -> list[Path]:
     """sensitivity.csv, sensitivity.json, a ranked table (ranking.md) and a heat-map PNG."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = [asdict(r) for r in results]
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    paths = [
-        atomic_write_bytes(out_dir / "sensitivity.csv", text.getvalue().encode()),
-        atomic_write_bytes(
-            out_dir / "sensitivity.json", (json.dumps({"results": rows}, indent=1) + "\n").encode()
-        ),
-    ]
+    names = [f.name for f in fields(Perturbation)]
+    paths = write_rows(out_dir, "sensitivity", names, [asdict(r) for r in results])
     steps = sorted({r.timesteps for r in results}, reverse=True)
     lines = ["# Parameter significance (max |accuracy change| over scales, points)", ""]
     for t in steps:
@@ -131,12 +118,9 @@ def write_sensitivity(out_dir: Path, results: Sequence[Perturbation]) -> list[Pa
 
 def _heatmap(path: Path, results: Sequence[Perturbation], steps: Sequence[int]) -> Path:
     """Heat map: parameters (rows) x T (columns), colour = impact in accuracy points."""
-    import matplotlib as mpl
-
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
+    plt = pyplot()
     names = [n for n, _ in ranking(results, steps[0])] if steps else []
     grid = np.zeros((len(names), len(steps)))
     for j, t in enumerate(steps):

@@ -6,19 +6,16 @@ it writes ``sweep.csv``, ``sweep.json`` and plots of accuracy and energy against
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 
 from topspark_ros.data import Dataset
 from topspark_ros.energy import EnergyModel
-from topspark_ros.io_utils import atomic_path, atomic_write_bytes
 from topspark_ros.snn.network import Progress
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
+from topspark_ros.topspark.outputs import pyplot, save_figure, write_rows
 
 DEFAULT_TIMESTEPS = (350, 250, 200, 150, 100, 80, 60, 40, 30, 20)
 
@@ -70,18 +67,9 @@ def run_sweep(
 
 def write_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
     """Write sweep.csv and sweep.json (atomically) and the two plots; return the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     names = [f.name for f in fields(PointResult)]
-    rows = [r.as_dict() for r in results]
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    csv_path = atomic_write_bytes(out_dir / "sweep.csv", text.getvalue().encode())
-    json_path = atomic_write_bytes(
-        out_dir / "sweep.json", (json.dumps({"results": rows}, indent=1) + "\n").encode()
-    )
-    return [csv_path, json_path, *plot_results(out_dir, results)]
+    tables = write_rows(out_dir, "sweep", names, [r.as_dict() for r in results])
+    return [*tables, *plot_results(out_dir, results)]
 
 
 def _series(results: Sequence[PointResult]) -> dict[str, list[PointResult]]:
@@ -95,11 +83,7 @@ def _series(results: Sequence[PointResult]) -> dict[str, list[PointResult]]:
 
 def plot_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
     """PNG plots: accuracy vs T, and modelled training/inference energy vs T."""
-    import matplotlib as mpl
-
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     series = _series(results)
     dataset = results[0].dataset if results else ""
     paths = []
@@ -122,21 +106,10 @@ def plot_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
     return paths
 
 
-def save_figure(fig: object, path: Path) -> Path:
-    """Save a matplotlib figure atomically as PNG and close it."""
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
-    return path
-
-
 __all__ = [
     "DEFAULT_TIMESTEPS",
     "plot_results",
     "run_sweep",
-    "save_figure",
     "sweep_specs",
     "write_results",
 ]
