@@ -71,14 +71,14 @@ def run_sensitivity(
     on_result: Callable[[Perturbation], None] | None = None,
 ) -> list[Perturbation]:
     """For each T: the unperturbed accuracy, then every parameter at every scale."""
+
+    def accuracy(p: NetworkParams) -> float:
+        spec = PointSpec(p, dataset, len(train), len(test), seed=seed)
+        return run_point(spec, train, test).accuracy
+
     out = []
     for t in timesteps:
         ref_params = base.replace(timesteps=t)
-
-        def accuracy(p: NetworkParams) -> float:
-            spec = PointSpec(p, dataset, len(train), len(test), seed=seed)
-            return run_point(spec, train, test).accuracy
-
         ref = accuracy(ref_params)
         for name in parameters:
             for scale in scales:
