@@ -23,7 +23,7 @@ from topspark_ros.energy import (
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
-from topspark_ros.snn.training import RunStats
+from topspark_ros.snn.training import RunStats, train_epochs
 
 PJ = 1e-12
 
@@ -39,7 +39,9 @@ STATS = RunStats(
     presentations=2.0,
     depressions=9.0,
     potentiations=6.0,
-    normalised=12.0,
+    normalised=15.0,  # 3 column rescales + 6 weights summed + 6 weights folded
+    folded=6.0,
+    summed=6.0,
 )
 
 
@@ -52,18 +54,20 @@ def ops(**kw: float) -> OpCounts:
 # Hand counts for TINY and STATS (N = 3):
 #   input events 12*3 = 36; layer lateral 4 + 3*2 = 10; direct lateral 4*2 = 8
 #   neuron updates 20*3 = 60 exc (+ 60 inh in layer mode); trace updates 20*3 = 60 (learn)
-#   STDP 9 + 6 = 15; normalisation 2*12 = 24; random numbers 12
-#   weight reads 36 + 6 (potentiations) + 2*12 (normalisation) = 66; writes 9 + 6 + 12 = 27
+#   STDP 9 + 6 = 15; random numbers 12
+#   normalisation 3*20*3 (scaled inputs, sum changes) + 6*3 (pair rescales) + 6 (summed)
+#   + 2*6 (folded) = 216
+#   weight reads 36 + 6 (potentiations) + 6 (summed) + 6 (folded) = 54; writes 9 + 6 + 6 = 21
 HAND_OPS = {
     ("layer", True): ops(
         synaptic_events=46,
         neuron_updates=120,
         trace_updates=60,
         stdp_updates=15,
-        normalisation_ops=24,
+        normalisation_ops=216,
         random_numbers=12,
-        weight_reads=66,
-        weight_writes=27,
+        weight_reads=54,
+        weight_writes=21,
         state_reads=180,
         state_writes=180,
     ),
@@ -72,10 +76,10 @@ HAND_OPS = {
         neuron_updates=60,
         trace_updates=60,
         stdp_updates=15,
-        normalisation_ops=24,
+        normalisation_ops=216,
         random_numbers=12,
-        weight_reads=66,
-        weight_writes=27,
+        weight_reads=54,
+        weight_writes=21,
         state_reads=120,
         state_writes=120,
     ),
@@ -98,16 +102,16 @@ HAND_OPS = {
 }
 
 # Hand energies (pJ) with the default model: synaptic event 0.9; neuron update
-# 3.7 + 2*0.9 + 0.9 + 0.1 = 6.5; trace 3.7; STDP 3.7 + 0.9 + 0.9 = 5.5; normalisation op
+# 3.7 + 2*0.9 + 0.9 + 0.1 = 6.5; trace 3.7; STDP 3.7 + 3*0.9 + 0.9 = 7.3; normalisation op
 # (0.9 + 3.7) / 2 = 2.3; random number 6*0.1 + 4*3.1 = 13.0; weights in DRAM 640 per access;
 # neuron state in SRAM 5 per read or write.
 HAND_PJ = {
-    # compute: 46*0.9 + 120*6.5 + 60*3.7 + 15*5.5 + 24*2.3 + 12*13 = 1337.1
-    # memory: (66 + 27)*640 + 360*5 = 61320
-    ("layer", True): (1337.1, 61320.0),
-    # compute: 44*0.9 + 60*6.5 + 60*3.7 + 15*5.5 + 24*2.3 + 12*13 = 945.3
-    # memory: 93*640 + 240*5 = 60720
-    ("direct", True): (945.3, 60720.0),
+    # compute: 46*0.9 + 120*6.5 + 60*3.7 + 15*7.3 + 216*2.3 + 12*13 = 1805.7
+    # memory: (54 + 21)*640 + 360*5 = 49800
+    ("layer", True): (1805.7, 49800.0),
+    # compute: 44*0.9 + 60*6.5 + 60*3.7 + 15*7.3 + 216*2.3 + 12*13 = 1413.9
+    # memory: 75*640 + 240*5 = 49200
+    ("direct", True): (1413.9, 49200.0),
     # compute: 46*0.9 + 120*6.5 + 12*13 = 977.4; memory: 36*640 + 240*5 = 24240
     ("layer", False): (977.4, 24240.0),
     # compute: 44*0.9 + 60*6.5 + 12*13 = 585.6; memory: 36*640 + 120*5 = 23640
@@ -125,8 +129,8 @@ def test_count_ops_by_hand(inhibition: str, learn: bool) -> None:
 
 def test_total_ops_and_memory_accesses() -> None:
     counted = HAND_OPS[("layer", True)]
-    assert counted.total_ops == 46 + 120 + 60 + 15 + 24 + 12
-    assert counted.memory_accesses == 66 + 27 + 180 + 180
+    assert counted.total_ops == 46 + 120 + 60 + 15 + 216 + 12
+    assert counted.memory_accesses == 54 + 21 + 180 + 180
 
 
 def test_compound_costs_by_hand() -> None:
@@ -134,7 +138,7 @@ def test_compound_costs_by_hand() -> None:
     assert model.synaptic_event_pj == pytest.approx(0.9)
     assert model.neuron_update_pj == pytest.approx(6.5)
     assert model.trace_update_pj == pytest.approx(3.7)
-    assert model.stdp_update_pj == pytest.approx(5.5)
+    assert model.stdp_update_pj == pytest.approx(7.3)
     assert model.normalisation_op_pj == pytest.approx(2.3)
     assert model.random_number_pj == pytest.approx(13.0)
     assert (model.weight_read_pj, model.weight_write_pj) == (640.0, 640.0)
@@ -165,10 +169,10 @@ def test_estimate_terms_by_hand() -> None:
         "synaptic": 46 * 0.9,
         "neuron": 120 * 6.5,
         "trace": 60 * 3.7,
-        "stdp": 15 * 5.5,
-        "normalisation": 24 * 2.3,
+        "stdp": 15 * 7.3,
+        "normalisation": 216 * 2.3,
         "random": 12 * 13.0,
-        "weight_memory": (66 + 27) * 640.0,
+        "weight_memory": (54 + 21) * 640.0,
         "state_memory": 360 * 5.0,
     }
     assert terms == pytest.approx({name: pj * PJ for name, pj in hand.items()})
@@ -177,9 +181,9 @@ def test_estimate_terms_by_hand() -> None:
 def test_weights_in_sram_by_hand() -> None:
     model = EnergyModel(weights_in="sram")
     est = estimate(TINY, STATS, learn=True, model=model)
-    # (66 + 27) weight accesses * 5 pJ + 360 state accesses * 5 pJ
-    assert est.joules_memory == pytest.approx((93 * 5.0 + 360 * 5.0) * PJ)
-    assert est.joules_compute == pytest.approx(1337.1 * PJ)
+    # (54 + 21) weight accesses * 5 pJ + 360 state accesses * 5 pJ
+    assert est.joules_memory == pytest.approx((75 * 5.0 + 360 * 5.0) * PJ)
+    assert est.joules_compute == pytest.approx(1805.7 * PJ)
 
 
 def test_platform_joules_is_latency_times_power() -> None:
@@ -220,7 +224,7 @@ def test_neuron_update_term_is_linear_in_t() -> None:
 def test_as_dict_is_flat_and_complete() -> None:
     out = estimate(TINY, STATS, learn=True, latency_s=0.01).as_dict()
     assert out["learn"] is True
-    assert out["joules"] == pytest.approx((1337.1 + 61320.0) * PJ)
+    assert out["joules"] == pytest.approx((1805.7 + 49800.0) * PJ)
     assert out["platform_joules"] == pytest.approx(0.1)
     assert out["ops"]["synaptic_events"] == 46
     assert set(out["terms"]) == set(COMPUTE_TERMS + MEMORY_TERMS)
@@ -303,3 +307,44 @@ def test_inference_energy_follows_t_on_mnist() -> None:
     assert inference_energy(default.replace(timesteps=100)) > inference_energy(
         default.replace(timesteps=25)
     )
+
+
+def test_weight_dependent_rescale_needs_no_rate_scaling() -> None:
+    # r = 4 ops per column rescale instead of 6: 180 + 4*3 + 6 + 2*6 = 210.
+    counted = count_ops(TINY.replace(rule="weight_dependent"), STATS, learn=True)
+    assert counted.normalisation_ops == 210
+
+
+def test_training_normalisation_costs_n_per_sample_plus_folds() -> None:
+    # One batch of 50 samples, N = 10 on 784 inputs: the weights are summed once at batch start
+    # and folded once at its end; every sample only rescales the N columns.
+    params = NetworkParams(n_neurons=10, timesteps=20)
+    images = load_sample("mnist", "train").images[:50]
+    stats = train_epochs(Network.fresh(params), images)
+    per_pass = 784 * 10 / 50
+    assert stats.summed == pytest.approx(per_pass)
+    assert stats.folded == pytest.approx(per_pass)
+    assert stats.normalised == pytest.approx(10 + 2 * per_pass)
+    counted = count_ops(params, stats, learn=True)
+    scaled_inputs = stats.steps * 10
+    assert counted.normalisation_ops == pytest.approx(
+        3 * scaled_inputs + 6 * 10 + per_pass + 2 * per_pass
+    )
+    stdp = stats.depressions + stats.potentiations
+    assert counted.weight_reads == pytest.approx(
+        stats.input_spikes * 10 + stats.potentiations + 2 * per_pass
+    )
+    assert counted.weight_writes == pytest.approx(stdp + per_pass)
+
+
+def training_energy(params: NetworkParams, images: int = 250) -> float:
+    """Modelled training joules per sample of a fresh network on embedded MNIST images."""
+    stats = train_epochs(Network.fresh(params), load_sample("mnist", "train").images[:images])
+    return estimate(params, stats, learn=True).joules
+
+
+def test_training_energy_follows_t_on_mnist() -> None:
+    # With no per-sample O(n_in x N) normalisation floor, training energy falls about as T
+    # (350 / 60 = 5.8x; it was about 2.3x with the per-sample rescale of every weight).
+    params = NetworkParams(n_neurons=20, w_inh_exc=120.0, min_spikes=1)
+    assert training_energy(params) > 4.0 * training_energy(params.replace(timesteps=60))

@@ -22,6 +22,8 @@ from topspark_ros.snn.training import RunStats
 
 WEIGHT_STORES = ("dram", "sram")
 PJ = 1e-12  # joules per picojoule
+RESCALE_OPS_PAIR = 6.0  # float ops of one column rescale (see count_ops)
+RESCALE_OPS_WEIGHT_DEPENDENT = 4.0
 
 _HOROWITZ = "Horowitz ISSCC 2014"
 
@@ -68,22 +70,29 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
     """Per-sample operations of a run with parameters ``params`` and kernel counts ``stats``.
 
     With N = n_neurons, S_in/S_exc/S_inh the input/exc/inh spikes, T_tot = ``stats.steps`` (all
-    presentations, re-presentations included), D/P the depressions/potentiations and M the
-    normalised synapses (the last three are counted as zero unless ``learn``):
+    presentations, re-presentations included), D/P the depressions/potentiations, and for the
+    lazy normalisation (``kernels`` docstring) F the weights folded, W the weights summed at
+    batch start and C = ``stats.normalised`` - F - W the column rescales (N per sample); all of
+    these and the trace updates are counted as zero unless ``learn``:
 
     - synaptic events = S_in * N (an input spike reads one weight row and adds it to N inputs)
       + lateral: layer mode S_exc (exc -> inh, one-to-one) + S_inh * (N - 1) (inh -> other exc);
       direct mode S_exc * (N - 1) (exc -> other exc);
     - neuron updates = T_tot * N excitatory, plus T_tot * N inhibitory in layer mode;
     - trace updates = T_tot * N when learning (each exc neuron's post trace decays every step);
-    - STDP updates = D + P;
-    - normalisation ops = 2 * M (each synapse joins its column's sum, then is scaled);
+    - STDP updates = D + P (each also adds its change to its column's running sum);
+    - normalisation ops = 3 * T_tot * N (every step multiplies each neuron's raw synaptic input
+      by its column's scale and adds it, and adds the step's change of each column sum, which
+      steps without STDP updates skip: an upper bound) + r * C
+      (a rescale: two divisions for the scale and its reciprocal, then the raw-unit bounds and,
+      for the pair rule, rates: r = 6 pair, 4 weight-dependent) + W (one add into the sum)
+      + 2 * F (a multiply and an add into the sum);
     - random numbers = S_in (the encoder draws one geometric gap per spike; the one closing
       draw per active pixel is ignored);
     - weight reads = S_in * N (input events; the lateral weights are one shared constant)
       + P (a potentiation reads its weight; a depression reuses the read of the input event it
-      rides on, as ``kernels.depress_row`` does) + 2 * M (normalisation's sum and scale passes);
-    - weight writes = D + P + M;
+      rides on, as ``kernels.depress_row`` does) + W + F;
+    - weight writes = D + P + F;
     - state reads = state writes = neuron updates + trace updates (one 32-bit word each).
     """
     n = float(params.n_neurons)
@@ -96,18 +105,22 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
     neuron_updates = stats.steps * n * (2.0 if layer else 1.0)
     depressions = stats.depressions if learn else 0.0
     potentiations = stats.potentiations if learn else 0.0
-    normalised = stats.normalised if learn else 0.0
+    folded = stats.folded if learn else 0.0
+    summed = stats.summed if learn else 0.0
+    rescales = stats.normalised - stats.folded - stats.summed if learn else 0.0
+    rescale_ops = RESCALE_OPS_PAIR if params.rule == "pair" else RESCALE_OPS_WEIGHT_DEPENDENT
     trace_updates = stats.steps * n if learn else 0.0
+    scaled_inputs = stats.steps * n if learn else 0.0
     state_words = neuron_updates + trace_updates
     return OpCounts(
         synaptic_events=input_events + lateral,
         neuron_updates=neuron_updates,
         trace_updates=trace_updates,
         stdp_updates=depressions + potentiations,
-        normalisation_ops=2.0 * normalised,
+        normalisation_ops=3.0 * scaled_inputs + rescale_ops * rescales + summed + 2.0 * folded,
         random_numbers=stats.input_spikes,
-        weight_reads=input_events + potentiations + 2.0 * normalised,
-        weight_writes=depressions + potentiations + normalised,
+        weight_reads=input_events + potentiations + summed + folded,
+        weight_writes=depressions + potentiations + folded,
         state_reads=state_words,
         state_writes=state_words,
     )
@@ -168,12 +181,14 @@ class EnergyModel:
 
     @property
     def stdp_update_pj(self) -> float:
-        """w += nu * x, clipped to [w_min, w_max]: multiply, add, compare (memory separately)."""
-        return self.fp_mul_pj + self.fp_add_pj + self.compare_pj
+        """w += nu * x, clipped to [w_min, w_max], and the change (a subtraction) added to the
+        column's running sum: multiply, 3 adds, compare (memory separately)."""
+        return self.fp_mul_pj + 3.0 * self.fp_add_pj + self.compare_pj
 
     @property
     def normalisation_op_pj(self) -> float:
-        """Half the ops add a weight to its column sum, half scale it: (add + multiply) / 2."""
+        """A float add or multiply (divisions priced as multiplies) at their mean cost,
+        (add + multiply) / 2; about two in three ops are adds, so this errs high."""
         return 0.5 * (self.fp_add_pj + self.fp_mul_pj)
 
     @property
@@ -289,7 +304,8 @@ def memory_bytes(params: NetworkParams) -> int:
     + float32 state [5, N] (exc and inh potentials, input current, post trace, threshold)
     + int32 state [6, max(N, n_inputs)] (refractory counters, spike lists, last input spike
     times, active inputs), as ``kernels.run_batch`` allocates. The encoder's spike buffers
-    (sized for the worst case n_inputs x T) are a simulator artefact and are not counted.
+    (sized for the worst case n_inputs x T) are a simulator artefact and are not counted, nor
+    is training's lazy normalisation state (float32 [7, N] + float64 [N], 36 B per neuron).
     """
     n_in, n = params.n_inputs, params.n_neurons
     return 4 * n_in * n + 4 * n + 2 * n + 4 * 5 * n + 4 * 6 * max(n, n_in)

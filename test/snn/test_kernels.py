@@ -8,11 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from topspark_ros.data import load_sample
 from topspark_ros.snn import kernels as kn
 from topspark_ros.snn.encoding import poisson_encode, spike_probability_scale
-from topspark_ros.snn.network import pack_constants
+from topspark_ros.snn.network import Network, pack_constants
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.rng import rng_new
+from topspark_ros.snn.state import ModelState
 
 RULE_CODES = [kn.RULE_PAIR, kn.RULE_WEIGHT_DEPENDENT]
 RULE_NAMES = {kn.RULE_PAIR: "pair", kn.RULE_WEIGHT_DEPENDENT: "weight_dependent"}
@@ -58,11 +60,29 @@ def present(
     work_i = np.full((6, max(n, n_in)), -9, np.int32)
     pre_decay_pow = (k[kn.K_DEC_PRE] ** np.arange(timesteps + 1)).astype(np.float32)
     stats = np.zeros(kn.STAT_SIZE, np.int64)
+    lazy = unit_lazy(k, n)
+    colsum = w.sum(axis=0, dtype=np.float64)
     fired = kn.present(
         w, theta, k, timesteps, learn, step_ptr, spike_idx, counts, work_f, work_i,
-        pre_decay_pow, stats,
+        pre_decay_pow, lazy, colsum, stats,
     )
+    # The running column sums follow every STDP update.
+    np.testing.assert_allclose(colsum, w.sum(axis=0, dtype=np.float64), rtol=1e-7, atol=1e-7)
+    np.testing.assert_array_equal(lazy[kn.L_DELTA], 0.0)
     return Presented(fired, work_f[0].copy(), work_f[3].copy(), counts, stats, w, theta)
+
+
+def lazy_state(k: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The lazy normalisation state (float32 [L_SIZE, N]) for per-column ``scale``."""
+    lazy = np.zeros((kn.L_SIZE, len(scale)), np.float32)
+    lazy[kn.L_SCALE] = scale
+    kn.scale_constants(lazy, k)
+    return lazy
+
+
+def unit_lazy(k: np.ndarray, n: int) -> np.ndarray:
+    """Lazy normalisation state with every scale 1: raw weights are the effective ones."""
+    return lazy_state(k, np.ones(n, np.float32))
 
 
 # --------------------------------------------------------------------------- LIF dynamics
@@ -79,8 +99,9 @@ def test_one_step_below_threshold_matches_hand_computation() -> None:
     np.testing.assert_array_equal(out.counts, [0, 0])
     np.testing.assert_array_equal(out.theta, [0.0, 0.0])
     np.testing.assert_array_equal(out.w, w)
-    # input, exc, inh, steps, presentations, depressions, potentiations, normalised
-    assert out.stats.tolist() == [1, 0, 0, 1, 1, 0, 0, 0]
+    # input, exc, inh, steps, presentations, depressions, potentiations, normalised, folded,
+    # summed
+    assert out.stats.tolist() == [1, 0, 0, 1, 1, 0, 0, 0, 0, 0]
 
 
 def test_two_inputs_in_one_step_add() -> None:
@@ -230,58 +251,97 @@ def potentiate_reference(
     return out
 
 
+def stdp_constants(rule: int, **changes: float) -> np.ndarray:
+    """Kernel constants of a network with STDP ``rule`` and parameter ``changes``."""
+    return pack_constants(NetworkParams(rule=RULE_NAMES[rule]).replace(**changes))
+
+
+SCALES = {"unit": None, "scaled": (0.5, 2.0)}  # scale 1, or scales drawn from [0.5, 2]
+
+
+def draw_scale(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+    """Per-column scales: all 1 for 'unit', else uniform in SCALES[kind]."""
+    bounds = SCALES[kind]
+    if bounds is None:
+        return np.ones(n, np.float32)
+    return rng.uniform(*bounds, n).astype(np.float32)
+
+
+@pytest.mark.parametrize("scaled", list(SCALES))
 @pytest.mark.parametrize("rule", RULE_CODES)
 @pytest.mark.parametrize(("nu", "w_min"), [(0.01, 0.0), (0.6, 0.0), (0.6, -0.25)])
-def test_depress_row_matches_reference(rule: int, nu: float, w_min: float) -> None:
+def test_depress_row_matches_reference(rule: int, nu: float, w_min: float, scaled: str) -> None:
+    # Raw weights under per-column scales, updated in raw units, give the effective weights
+    # the rule gives on effective weights.
     rng = np.random.default_rng(rule * 10 + int(nu * 10))
     n_in, n = 6, 5
-    w = (w_min + (1.0 - w_min) * rng.random((n_in, n))).astype(np.float32)
-    w[2, 0] = w_min  # already at the bound
+    k = stdp_constants(rule, nu_pre=nu, w_min=w_min)
+    scale = draw_scale(rng, n, scaled)
+    lazy = lazy_state(k, scale)
+    w_eff = (w_min + (1.0 - w_min) * rng.random((n_in, n))).astype(np.float32)
+    w = (w_eff / scale).astype(np.float32)
+    w[2, 0] = lazy[kn.L_LO, 0]  # already at the bound
     x_post = rng.random(n).astype(np.float32)
     x_post[1] = 0.0  # a neuron that has not fired: no depression
     x_post[3] = 1.0
-    current = rng.random(n).astype(np.float32)
-    expected_current = current + w[2]
-    expected = depress_reference(w, 2, x_post, nu, w_min, rule)
+    trace = (x_post * lazy[kn.L_AMP_PRE]).astype(np.float32)
+    syn = rng.random(n).astype(np.float32)
+    expected_syn = syn + w[2]
+    expected = depress_reference(w * scale, 2, x_post, nu, w_min, rule)
     before = w.copy()
-    kn.depress_row(w, 2, x_post, current, np.float32(nu), np.float32(w_min), rule)
-    np.testing.assert_allclose(w, expected, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(current, expected_current, rtol=1e-6)  # pre-update weights
+    delta = np.full(n, 0.5, np.float32)
+    kn.depress_row(w, 2, trace, syn, lazy[kn.L_LO], delta, rule)
+    np.testing.assert_allclose(w * scale, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(syn, expected_syn, rtol=1e-6)  # pre-update raw weights
+    np.testing.assert_allclose(delta, 0.5 + (w[2] - before[2]), rtol=1e-6)
     np.testing.assert_array_equal(np.delete(w, 2, axis=0), np.delete(before, 2, axis=0))
     assert np.all(w[2] <= before[2])  # depression never raises a weight
-    assert np.all(w[2] >= np.float32(w_min))
+    assert np.all(w[2] >= lazy[kn.L_LO])
     assert w[2, 1] == before[2, 1]
-    moved = (x_post > 0) & (before[2] > np.float32(w_min))
+    moved = (x_post > 0) & (before[2] > lazy[kn.L_LO])
     assert moved.sum() >= 3
     assert np.all(w[2][moved] < before[2][moved])
 
 
 def test_depress_row_rule_amounts() -> None:
-    w = np.array([[0.8, 0.2]], np.float32)
     x_post = np.array([0.5, 0.5], np.float32)
     for rule, expected in [
         (kn.RULE_PAIR, [0.8 - 0.1 * 0.5, 0.2 - 0.1 * 0.5]),
         (kn.RULE_WEIGHT_DEPENDENT, [0.8 - 0.1 * 0.5 * 0.8, 0.2 - 0.1 * 0.5 * 0.2]),
     ]:
-        ww = w.copy()
-        kn.depress_row(
-            ww, 0, x_post, np.zeros(2, np.float32), np.float32(0.1), np.float32(0.0), rule
-        )
-        np.testing.assert_allclose(ww[0], expected, rtol=1e-6)
+        # Column 0 unscaled, column 1 at scale 2 (raw 0.1 is the effective 0.2).
+        scale = np.array([1.0, 2.0], np.float32)
+        lazy = lazy_state(stdp_constants(rule, nu_pre=0.1), scale)
+        ww = np.array([[0.8, 0.1]], np.float32)
+        before = ww[0].copy()
+        trace = x_post * lazy[kn.L_AMP_PRE]
+        delta = np.zeros(2, np.float32)
+        kn.depress_row(ww, 0, trace, np.zeros(2, np.float32), lazy[kn.L_LO], delta, rule)
+        np.testing.assert_allclose(ww[0] * scale, expected, rtol=1e-6)
+        np.testing.assert_array_equal(delta, ww[0] - before)
     # The pair rule clamps at w_min; the weight-dependent rule only approaches it.
-    ww = w.copy()
-    big = np.ones(2, np.float32)
-    kn.depress_row(ww, 0, big, np.zeros(2, np.float32), np.float32(0.5), np.float32(0.0), 0)
+    ww = np.array([[0.8, 0.2]], np.float32)
+    lazy = unit_lazy(stdp_constants(kn.RULE_PAIR, nu_pre=0.5), 2)
+    kn.depress_row(
+        ww, 0, lazy[kn.L_AMP_PRE].copy(), np.zeros(2, np.float32), lazy[kn.L_LO],
+        np.zeros(2, np.float32), kn.RULE_PAIR,
+    )
     np.testing.assert_allclose(ww[0], [0.3, 0.0], atol=1e-7)
 
 
+@pytest.mark.parametrize("scaled", list(SCALES))
 @pytest.mark.parametrize("rule", RULE_CODES)
 @pytest.mark.parametrize(("nu", "w_max"), [(0.01, 1.0), (0.9, 1.0), (0.5, 0.4)])
-def test_potentiate_column_matches_reference(rule: int, nu: float, w_max: float) -> None:
+def test_potentiate_column_matches_reference(
+    rule: int, nu: float, w_max: float, scaled: str
+) -> None:
     rng = np.random.default_rng(rule * 7 + int(nu * 10))
     n_in, n, t = 8, 3, 6
-    w = (w_max * rng.random((n_in, n))).astype(np.float32)
-    w[5, 1] = w_max  # already at the bound
+    k = stdp_constants(rule, nu_post=nu, w_max=w_max)
+    scale = draw_scale(rng, n, scaled)
+    lazy = lazy_state(k, scale)
+    w = (w_max * rng.random((n_in, n)) / scale).astype(np.float32)
+    w[5, 1] = lazy[kn.L_HI, 1]  # already at the bound
     active = [5, 1, 3, 6]
     last_pre = np.full(n_in, -1, np.int32)
     last_pre[active] = [0, 6, 2, 5]  # spike ages 6, 0, 4, 1 steps at t = 6
@@ -291,19 +351,22 @@ def test_potentiate_column_matches_reference(rule: int, nu: float, w_max: float)
     active_arr[len(active)] = 0  # beyond n_active: ignored
     pre_decay_pow = (math.exp(-1 / 20.0) ** np.arange(t + 1)).astype(np.float32)
     expected = potentiate_reference(
-        w, 1, active, last_pre, t, pre_decay_pow, nu, w_max, rule
+        w * scale, 1, active, last_pre, t, pre_decay_pow, nu, w_max, rule
     )
     before = w.copy()
+    delta = np.full(n, 0.5, np.float32)
     kn.potentiate_column(
-        w, 1, active_arr, len(active), last_pre, t, pre_decay_pow, np.float32(nu),
-        np.float32(w_max), rule,
+        w, 1, active_arr, len(active), last_pre, t, pre_decay_pow, lazy[kn.L_AMP_POST, 1],
+        lazy[kn.L_HI, 1], rule, delta,
     )
-    np.testing.assert_allclose(w, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(w * scale, expected, rtol=1e-5, atol=1e-6)
+    change = (w[:, 1] - before[:, 1]).sum(dtype=np.float64)
+    np.testing.assert_allclose(delta, [0.5, 0.5 + change, 0.5], rtol=1e-6)
     np.testing.assert_array_equal(w[:, [0, 2]], before[:, [0, 2]])  # other neurons untouched
     inactive = np.setdiff1d(np.arange(n_in), active)
     np.testing.assert_array_equal(w[inactive, 1], before[inactive, 1])
     assert np.all(w[active, 1] >= before[active, 1])  # potentiation never lowers (w <= w_max)
-    assert np.all(w[:, 1] <= np.float32(w_max))
+    assert np.all(w[:, 1] <= lazy[kn.L_HI, 1])
     assert np.all(w[[1, 3, 6], 1] > before[[1, 3, 6], 1])
 
 
@@ -315,11 +378,17 @@ def test_potentiate_column_rule_amounts() -> None:
         (kn.RULE_PAIR, [0.2 + 0.1, 0.6 + 0.1 * 0.5, 0.4]),
         (kn.RULE_WEIGHT_DEPENDENT, [0.2 + 0.1 * 0.8, 0.6 + 0.1 * 0.5 * 0.4, 0.4]),
     ]:
-        w = np.array([[0.2], [0.6], [0.4]], np.float32)
-        kn.potentiate_column(
-            w, 0, active, 2, last_pre, 2, pre_decay_pow, np.float32(0.1), np.float32(1.0), rule
-        )
-        np.testing.assert_allclose(w[:, 0], expected, rtol=1e-6)
+        for scale in (1.0, 4.0):  # raw = effective / scale
+            lazy = lazy_state(stdp_constants(rule, nu_post=0.1), np.array([scale], np.float32))
+            w = np.array([[0.2], [0.6], [0.4]], np.float32) / np.float32(scale)
+            delta = np.zeros(1, np.float32)
+            kn.potentiate_column(
+                w, 0, active, 2, last_pre, 2, pre_decay_pow, lazy[kn.L_AMP_POST, 0],
+                lazy[kn.L_HI, 0], rule, delta,
+            )
+            np.testing.assert_allclose(w[:, 0] * scale, expected, rtol=1e-6)
+            change = (np.array(expected) - [0.2, 0.6, 0.4]).sum() / scale
+            assert delta[0] == pytest.approx(change, rel=1e-5)
 
 
 @pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
@@ -377,30 +446,53 @@ def test_post_trace_decays_between_post_and_pre_spike(k: int) -> None:
 # --------------------------------------------------------------------------- normalisation
 
 
-def test_normalise_columns_matches_reference() -> None:
+def test_column_sums_accumulate_in_float64() -> None:
+    w = np.array([[1.0, 0.0, 1e8], [3.0, -2.0, 1.0], [4.0, 6.0, -1e8]], np.float32)
+    colsum = np.full(3, np.nan)
+    kn.column_sums(w, colsum)
+    assert colsum.tolist() == [8.0, 4.0, 1.0]  # float32 accumulation would lose the 1
+
+
+@pytest.mark.parametrize("rule", RULE_CODES)
+def test_scale_constants_are_bounds_and_rates_in_raw_units(rule: int) -> None:
+    k = stdp_constants(rule, nu_pre=0.01, nu_post=0.1, w_min=-0.5, w_max=2.0)
+    lazy = lazy_state(k, np.array([1.0, 2.0, 0.25], np.float32))
+    np.testing.assert_allclose(lazy[kn.L_LO], [-0.5, -0.25, -2.0], rtol=1e-6)
+    np.testing.assert_allclose(lazy[kn.L_HI], [2.0, 1.0, 8.0], rtol=1e-6)
+    if rule == kn.RULE_PAIR:  # fixed effective steps: divided by the scale
+        np.testing.assert_allclose(lazy[kn.L_AMP_PRE], [0.01, 0.005, 0.04], rtol=1e-6)
+        np.testing.assert_allclose(lazy[kn.L_AMP_POST], [0.1, 0.05, 0.4], rtol=1e-6)
+    else:  # relative steps: scale-free
+        np.testing.assert_allclose(lazy[kn.L_AMP_PRE], 0.01, rtol=1e-6)
+        np.testing.assert_allclose(lazy[kn.L_AMP_POST], 0.1, rtol=1e-6)
+
+
+def test_rescale_columns_sets_each_effective_sum() -> None:
+    lazy = np.zeros((kn.L_SIZE, 4), np.float32)
+    lazy[kn.L_SCALE] = [1.0, 3.0, 0.5, 1.0]
+    colsum = np.array([39.0, 0.0, -2.0, 156.0])  # raw sums
+    assert not kn.rescale_columns(lazy, colsum, 78.0)
+    # Positive sums get scale total / sum; zero and negative sums keep their scale.
+    np.testing.assert_allclose(lazy[kn.L_SCALE], [2.0, 3.0, 0.5, 0.5], rtol=1e-7)
+    colsum[0] = 78.0 / 2000.0  # scale 2000 > SCALE_MAX: the caller must fold
+    assert kn.rescale_columns(lazy, colsum, 78.0)
+    assert lazy[kn.L_SCALE, 0] == pytest.approx(2000.0)
+    colsum[0] = 78.0 / 5e-4  # scale below SCALE_MIN
+    assert kn.rescale_columns(lazy, colsum, 78.0)
+
+
+def test_fold_scales_keeps_effective_weights_and_resets_scale() -> None:
     rng = np.random.default_rng(8)
     w = rng.random((7, 4)).astype(np.float32)
-    w[:, 2] = 0.0  # a zero column: left as is
-    w[:, 3] = [0.5, -0.5, 0.25, -0.25, 0.0, 1.0, -1.0]  # sums to zero: left as is
-    expected = w.copy()
-    sums = expected.sum(axis=0)
-    expected[:, sums > 0] *= 3.5 / sums[sums > 0]
-    before = w.copy()
-    kn.normalise_columns(w, 3.5)
-    np.testing.assert_allclose(w, expected, rtol=1e-5)
-    np.testing.assert_allclose(w.sum(axis=0)[[0, 1]], 3.5, rtol=1e-5)
-    np.testing.assert_array_equal(w[:, 2], 0.0)
-    np.testing.assert_array_equal(w[:, 3], before[:, 3])
-
-
-def test_normalise_columns_keeps_ratios_and_is_idempotent() -> None:
-    w = np.array([[1.0, 0.0], [3.0, 2.0], [4.0, 6.0]], np.float32)
-    kn.normalise_columns(w, 78.0)
-    np.testing.assert_allclose(w[:, 0], [9.75, 29.25, 39.0], rtol=1e-6)
-    np.testing.assert_allclose(w[:, 1], [0.0, 19.5, 58.5], rtol=1e-6)
-    again = w.copy()
-    kn.normalise_columns(again, 78.0)
-    np.testing.assert_allclose(again, w, rtol=1e-6)
+    lazy = lazy_state(pack_constants(NetworkParams()), np.array([2.0, 0.5, 1.0, 3.0], np.float32))
+    lazy[kn.L_DELTA] = 0.25
+    effective = w * lazy[kn.L_SCALE]
+    colsum = np.full(4, np.nan)
+    kn.fold_scales(w, lazy, colsum)
+    np.testing.assert_array_equal(w, effective)
+    np.testing.assert_allclose(colsum, w.sum(axis=0, dtype=np.float64), rtol=1e-12)
+    np.testing.assert_array_equal(lazy[kn.L_SCALE], 1.0)
+    np.testing.assert_array_equal(lazy[kn.L_DELTA], 0.0)
 
 
 # --------------------------------------------------------------------------- batches
@@ -436,9 +528,95 @@ def test_run_batch_learning_normalises_each_sample(rule: str) -> None:
     assert np.all(stats[:, kn.STAT_STEPS] == p.timesteps * stats[:, kn.STAT_PRESENTATIONS])
     assert np.all(stats[:, kn.STAT_EXC_SPIKES] >= counts.sum(axis=1))
     assert counts.sum() > 0
-    w_inf, theta_inf, _, _ = run(p, images, w0, learn=False)
+    # Normalisation work: the column sums at batch start, N column rescales per sample and
+    # one fold at batch end.
+    n_w = 16 * 4
+    assert stats[:, kn.STAT_SUMMED].tolist() == [n_w, 0, 0]
+    assert stats[:, kn.STAT_FOLDED].tolist() == [0, 0, n_w]
+    assert stats[:, kn.STAT_NORMALISED].tolist() == [4 + n_w, 4, 4 + n_w]
+    w_inf, theta_inf, _, stats_inf = run(p, images, w0, learn=False)
     np.testing.assert_array_equal(w_inf, w0)
     np.testing.assert_array_equal(theta_inf, 0.0)
+    assert not stats_inf[:, kn.STAT_NORMALISED :].any()
+
+
+def per_sample_reference(
+    p: NetworkParams, images: np.ndarray, w: np.ndarray, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training as run_batch did before lazy normalisation: STDP on effective weights (all
+    scales 1), then every column rescaled to norm_total after each sample. (w, theta, counts)."""
+    w = np.array(w, np.float32)
+    n_in, n = w.shape
+    k = pack_constants(p)
+    state = rng_new(seed)
+    theta = np.zeros(n, np.float32)
+    counts = np.zeros((images.shape[0], n), np.int32)
+    size = n_in * p.timesteps
+    spike_t, spike_i, spike_idx = (np.empty(size, np.int32) for _ in range(3))
+    step_ptr = np.empty(p.timesteps + 1, np.int32)
+    work_f = np.empty((5, n), np.float32)
+    work_i = np.empty((6, max(n, n_in)), np.int32)
+    pre_decay_pow = (k[kn.K_DEC_PRE] ** np.arange(p.timesteps + 1)).astype(np.float32)
+    lazy = unit_lazy(k, n)
+    colsum = np.zeros(n)
+    stats = np.zeros(kn.STAT_SIZE, np.int64)
+    for b, image in enumerate(images):
+        theta *= np.float32(k[kn.K_DEC_THETA])
+        p_scale = k[kn.K_P_SCALE]
+        for _ in range(p.max_retries + 1):
+            poisson_encode(image, p_scale, p.timesteps, state, spike_t, spike_i, step_ptr,
+                           spike_idx)
+            fired = kn.present(
+                w, theta, k, p.timesteps, True, step_ptr, spike_idx, counts[b], work_f, work_i,
+                pre_decay_pow, lazy, colsum, stats,
+            )
+            if fired >= p.min_spikes:
+                break
+            p_scale += k[kn.K_P_RETRY]
+        sums = w.sum(axis=0, dtype=np.float64)
+        positive = sums > 0
+        w[:, positive] *= (p.norm_total / sums[positive]).astype(np.float32)
+    return w, theta, counts
+
+
+@pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
+def test_lazy_normalisation_matches_per_sample_normalisation(rule: str) -> None:
+    # N=20 on 784 inputs, 200 embedded MNIST images in one batch: the lazy scales give the same
+    # spikes as rescaling all weights after every sample, and weights equal up to rounding.
+    p = NetworkParams(n_neurons=20, timesteps=100, rule=rule, w_inh_exc=120.0)
+    images = load_sample("mnist", "train").images[:200].reshape(200, -1)
+    w0 = ModelState.initial(p, seed=5).weights
+    w_ref, theta_ref, counts_ref = per_sample_reference(p, images, w0)
+    w, theta, counts, stats = run(p, images, w0, learn=True)
+    assert counts_ref.sum() > 1000
+    np.testing.assert_array_equal(counts, counts_ref)
+    np.testing.assert_allclose(theta, theta_ref, rtol=1e-6)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w.sum(axis=0, dtype=np.float64), p.norm_total, rtol=1e-6)
+    assert stats[:, kn.STAT_FOLDED].sum() == 784 * 20  # one fold, at the end
+    assert stats[:, kn.STAT_NORMALISED].sum() == 200 * 20 + 2 * 784 * 20
+
+
+def test_scale_out_of_range_folds_at_once() -> None:
+    # Tiny initial weights: the first rescale multiplies them by ~1e4 > SCALE_MAX.
+    p = NetworkParams(n_inputs=16, n_neurons=4, timesteps=30, input_rate=400.0, w_init=1e-5)
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, (3, 16), dtype=np.uint8)
+    w0 = (1e-5 * (1.0 + rng.random((16, 4)))).astype(np.float32)
+    w, _, _, stats = run(p, images, w0, learn=True)
+    assert stats[:, kn.STAT_FOLDED].tolist() == [64, 0, 64]
+    np.testing.assert_allclose(w.sum(axis=0, dtype=np.float64), p.norm_total, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
+def test_column_sums_are_norm_total_after_every_batch(rule: str) -> None:
+    p = NetworkParams(n_neurons=20, timesteps=60, rule=rule, w_inh_exc=120.0)
+    net = Network.fresh(p, seed=1)
+    images = load_sample("mnist", "train").images[:300]
+    sums: list[np.ndarray] = []
+    net.train(images, batch=40, progress=lambda _: sums.append(net.state.weights.sum(axis=0)))
+    assert len(sums) == 8
+    np.testing.assert_allclose(np.array(sums), p.norm_total, rtol=1e-5)
 
 
 def test_run_batch_theta_decays_once_per_sample() -> None:

@@ -96,7 +96,9 @@ def test_different_seeds_differ() -> None:
     assert not np.array_equal(counts_c, counts_d)
 
 
-def test_batch_size_does_not_change_results() -> None:
+def test_batch_size_changes_results_only_by_rounding() -> None:
+    # The lazy normalisation folds its scales into the weights at each batch end, so batch
+    # sizes differ only in float rounding.
     p = tiny()
     data = images(7)
     a, b = Network.fresh(p, seed=2), Network.fresh(p, seed=2)
@@ -105,8 +107,8 @@ def test_batch_size_does_not_change_results() -> None:
     counts_b, _ = b.train(data, batch=250)
     assert seen == [2, 2, 2, 1]
     np.testing.assert_array_equal(counts_a, counts_b)
-    np.testing.assert_array_equal(a.state.weights, b.state.weights)
-    np.testing.assert_array_equal(a.state.theta, b.state.theta)
+    np.testing.assert_allclose(a.state.weights, b.state.weights, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(a.state.theta, b.state.theta, rtol=1e-6)
 
 
 def test_respond_does_not_learn() -> None:

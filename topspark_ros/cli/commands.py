@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from topspark_ros.cli import data_cmds, method_cmds, snn_cmds
+from topspark_ros.cli import data_cmds, method_cmds, profile_cmds, reproduce_cmds, snn_cmds
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: list[Registrar] = [snn_cmds.register, method_cmds.register, data_cmds.register]
+REGISTRARS: list[Registrar] = [
+    snn_cmds.register,
+    method_cmds.register,
+    profile_cmds.register,
+    reproduce_cmds.register,
+    data_cmds.register,
+]
 
 __all__ = ["REGISTRARS"]

@@ -15,6 +15,7 @@ from topspark_ros.data import DATASETS, Dataset, load_dataset, load_sample
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Progress
 from topspark_ros.snn.params import INHIBITIONS, PRESETS, RULES, NetworkParams, load_preset
+from topspark_ros.topspark.enhance import enhance
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +71,11 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
     )
     src.add_argument("--config", help="YAML file with a 'network:' section of parameters")
     add_set_arg(parser)
+    parser.add_argument(
+        "--enhance",
+        action="store_true",
+        help="apply the TopSpark enhancement rules for T below 350 (docs/enhancement.md)",
+    )
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -86,8 +92,11 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def params_from_args(args: argparse.Namespace, base: NetworkParams | None = None) -> NetworkParams:
-    """Parameters from ``base`` (else --config or --preset), then flags, then --set overrides."""
+def params_from_args(
+    args: argparse.Namespace, base: NetworkParams | None = None, enhanced: bool = True
+) -> NetworkParams:
+    """Parameters from ``base`` (else --config or --preset), then flags, then --set overrides;
+    then, with --enhance (and ``enhanced``), the enhancement rules at the resulting T."""
     if base is not None:
         params = base
     elif getattr(args, "config", None):
@@ -105,7 +114,8 @@ def params_from_args(args: argparse.Namespace, base: NetworkParams | None = None
         if value is not None:
             changes[key] = value
     changes.update(parse_overrides(getattr(args, "overrides", [])))
-    return params.replace(**changes) if changes else params
+    params = params.replace(**changes) if changes else params
+    return enhance(params) if enhanced and getattr(args, "enhance", False) else params
 
 
 @contextlib.contextmanager

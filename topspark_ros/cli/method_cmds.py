@@ -51,13 +51,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Train and evaluate a fresh network per (N, rule, T); write CSV, JSON and plots."""
-    base = params_from_args(args)
+    base = params_from_args(args, enhanced=False)
     train = load_split(args, "train", args.train_samples)
     test = load_split(args, "test", args.test_samples)
     energy = load_energy_model(args.energy) if args.energy else None
     specs = sweep_specs(
         base, args.dataset, args.sizes, args.rules, args.steps,
-        len(train), len(test), args.epochs, args.seed,
+        len(train), len(test), args.epochs, args.seed, enhanced=args.enhance,
     )
     done: list[PointResult] = []
 
@@ -81,7 +81,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Perturb each parameter one at a time at each T; write the ranked table and heat map."""
-    base = params_from_args(args).replace(n_neurons=args.neurons)
+    base = params_from_args(args, enhanced=False).replace(n_neurons=args.neurons)
     train = load_split(args, "train", args.train_samples)
     test = load_split(args, "test", args.test_samples)
     done: list[Perturbation] = []

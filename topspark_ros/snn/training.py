@@ -31,6 +31,8 @@ class RunStats:
     depressions: float = 0.0
     potentiations: float = 0.0
     normalised: float = 0.0
+    folded: float = 0.0
+    summed: float = 0.0
 
     @property
     def samples_per_s(self) -> float:
@@ -52,6 +54,8 @@ class RunStats:
             depressions=float(mean[kn.STAT_DEPRESSIONS]),
             potentiations=float(mean[kn.STAT_POTENTIATIONS]),
             normalised=float(mean[kn.STAT_NORMALISED]),
+            folded=float(mean[kn.STAT_FOLDED]),
+            summed=float(mean[kn.STAT_SUMMED]),
         )
 
 

@@ -1,25 +1,20 @@
-"""TopSpark step 4: operating-point profiles (YAML) and the smallest-cost timestep selection rule.
+"""TopSpark step 4: operating-point profiles, their YAML files, and building them from sweeps.
 
 A profile lists, for one dataset, network size and learning rule, what each timestep count T
 measured: accuracy (0..1), mean inference latency per sample (ms), modelled training and inference
-energy per sample (J) and memory (bytes). ``select`` picks the feasible point of lowest cost:
-
-    cost = w_latency * latency / latency(base) + w_energy * infer_energy / infer_energy(base)
-         + w_memory * memory / memory(base) + w_accuracy * 100 * (accuracy(base) - accuracy)
-
-where base is the baseline point (T=350 by default) and the accuracy term counts percentage points
-lost (negative for a point more accurate than the baseline). Feasible means: accuracy within
-``max_accuracy_drop`` of the baseline and at least ``min_accuracy``, latency within the deadline
-and inference energy within the budget. Equal costs go to the larger T, the safer choice.
+energy per sample (J) and memory (bytes). The selection rule over a profile is in ``tradeoff``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+import json
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +37,10 @@ _POINT_KEYS = (*_POINT_INTS, *_POINT_FLOATS)
 _PROFILE_KEYS = ("dataset", "n_neurons", "rule", "points")
 _SIGNIFICANT = 6  # significant figures kept for latency and energies in a saved profile
 _ACCURACY_DECIMALS = 6
-_REL_TOL = 1e-9  # comparisons with a limit forgive float rounding, e.g. 0.91 - 0.02 vs 0.89
 
 
 class ProfileError(ConfigError):
     """An operating-point profile or sweep record is missing, malformed or inconsistent."""
-
-
-class InfeasibleError(ProfileError):
-    """No operating point of a profile meets the constraints."""
 
 
 @dataclass(frozen=True)
@@ -149,13 +139,15 @@ def _point_mapping(point: OperatingPoint) -> dict[str, Any]:
     }
 
 
-def save_profile(path: str | Path, profile: Profile) -> Path:
+def save_profile(path: str | Path, profile: Profile, notes: Sequence[str] = ()) -> Path:
     """Write ``profile`` as YAML to ``path`` atomically; return the path.
 
-    Accuracy keeps 6 decimals, latency and energies 6 significant figures. An existing file stays
-    intact if anything fails; a write failure raises ProfileError.
+    ``notes`` become ``#`` comment lines under the standard header (e.g. the commands that made
+    the file). Accuracy keeps 6 decimals, latency and energies 6 significant figures. An existing
+    file stays intact if anything fails; a write failure raises ProfileError.
     """
     path = Path(path)
+    comments = "".join(f"# {line}".rstrip() + "\n" for note in notes for line in note.splitlines())
     data = {
         "profile": {
             "dataset": profile.dataset,
@@ -165,7 +157,7 @@ def save_profile(path: str | Path, profile: Profile) -> Path:
             "points": [_point_mapping(p) for p in profile.points],
         }
     }
-    text = _HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+    text = _HEADER + comments + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     try:
         atomic_write_bytes(path, text.encode("utf-8"))
     except OSError as err:
@@ -319,235 +311,146 @@ def profile_from_records(
     return Profile(dataset, n_neurons, rule, tuple(matching), baseline_timesteps)
 
 
-# --- selection --------------------------------------------------------------------------------
+@dataclass(frozen=True, order=True)
+class Series:
+    """One curve of a sweep: the rows of one dataset, network size, rule and enhancement flag."""
+
+    dataset: str
+    n_neurons: int
+    rule: str
+    enhanced: bool
+
+    @property
+    def label(self) -> str:
+        """A short label, e.g. ``mnist N100 pair (enhanced)``."""
+        return f"{self.dataset} N{self.n_neurons} {self.rule}" + (
+            " (enhanced)" if self.enhanced else ""
+        )
 
 
-def _optional_range(name: str, value: float | None, lo: float, hi: float | None) -> None:
-    """ConfigError unless ``value`` is None or finite within [lo, hi] (lo exclusive if hi None)."""
-    if value is None:
-        return
-    if hi is not None:
-        if not (math.isfinite(value) and lo <= value <= hi):
-            raise ConfigError(f"constraints: {name} must be in [{lo}, {hi}], got {value}")
-    elif not (math.isfinite(value) and value > lo):
-        raise ConfigError(f"constraints: {name} must be finite and > {lo}, got {value}")
+def _row_series(index: int, row: Mapping[str, Any]) -> Series:
+    """The series a sweep row belongs to; ProfileError if its keys are missing or malformed."""
+    where = f"sweep record {index}"
+    missing = [key for key in ("dataset", "n_neurons", "rule") if key not in row]
+    if missing:
+        raise ProfileError(f"{where}: missing key(s) {', '.join(missing)}")
+    for key in ("dataset", "rule"):
+        if not isinstance(row[key], str) or not row[key]:
+            raise ProfileError(f"{where}: {key} must be a non-empty string, got {row[key]!r}")
+    flag = row.get("enhanced", False)
+    if flag not in (True, False):
+        raise ProfileError(f"{where}: enhanced must be true or false, got {flag!r}")
+    n = _number(row["n_neurons"], f"{where}: n_neurons", integer=True)
+    return Series(row["dataset"], n, row["rule"], bool(flag))
 
 
-@dataclass(frozen=True)
-class Constraints:
-    """User limits on the operating point; None disables a limit.
+def sweep_series(records: Sequence[Mapping[str, Any]]) -> list[Series]:
+    """The distinct series of sweep rows, sorted."""
+    return sorted({_row_series(i, row) for i, row in enumerate(records)})
 
-    ``max_accuracy_drop`` is absolute (0.02: within 2 percentage points of the baseline accuracy);
-    ``min_accuracy`` an absolute floor (0..1); ``latency_deadline_ms`` bounds the mean inference
-    latency per sample; ``energy_budget_j`` the modelled inference energy per sample.
+
+def default_baseline(records: Sequence[Mapping[str, Any]], series: Series) -> int:
+    """DEFAULT_BASELINE_TIMESTEPS if ``series`` measured it, else its largest T.
+
+    An enhanced series also counts the unenhanced rows of its network, as ``profile_from_records``
+    borrows the unenhanced baseline row.
     """
-
-    max_accuracy_drop: float | None = 0.02
-    min_accuracy: float | None = None
-    latency_deadline_ms: float | None = None
-    energy_budget_j: float | None = None
-
-    def __post_init__(self) -> None:
-        _optional_range("max_accuracy_drop", self.max_accuracy_drop, 0, 1)
-        _optional_range("min_accuracy", self.min_accuracy, 0, 1)
-        _optional_range("latency_deadline_ms", self.latency_deadline_ms, 0, None)
-        _optional_range("energy_budget_j", self.energy_budget_j, 0, None)
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Cost weights (>= 0): latency, inference energy and memory relative to the baseline's value,
-    accuracy per percentage point lost against the baseline."""
-
-    latency: float = 1.0
-    energy: float = 1.0
-    memory: float = 0.0
-    accuracy: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in ("latency", "energy", "memory", "accuracy"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"weights: {name} must be finite and >= 0, got {value}")
+    steps: set[int] = set()
+    for index, row in enumerate(records):
+        other = _row_series(index, row)
+        if other == series or (series.enhanced and other == replace(series, enhanced=False)):
+            if "timesteps" not in row:
+                raise ProfileError(f"sweep record {index}: missing key(s) timesteps")
+            steps.add(_number(row["timesteps"], f"sweep record {index}: timesteps", True))
+    if not steps:
+        raise ProfileError(f"sweep records: none for {series.label}")
+    return DEFAULT_BASELINE_TIMESTEPS if DEFAULT_BASELINE_TIMESTEPS in steps else max(steps)
 
 
-@dataclass(frozen=True)
-class Selection:
-    """The chosen operating point, its cost and a one-line reason."""
+# --- sweep files ------------------------------------------------------------------------------
 
-    point: OperatingPoint
-    cost: float
-    reason: str
+SWEEP_FILES = ("sweep.json", "sweep.csv")
 
 
-@dataclass(frozen=True)
-class _Check:
-    """One active constraint: ``value(point) <= limit`` (``upper``) or ``>= limit``."""
-
-    label: str
-    quantity: str
-    value: Callable[[OperatingPoint], float]
-    limit: float
-    upper: bool
-    unit: str
-
-    def ok(self, point: OperatingPoint) -> bool:
-        slack = _REL_TOL * abs(self.limit)
-        v = self.value(point)
-        return v <= self.limit + slack if self.upper else v >= self.limit - slack
-
-    def shortfall(self, point: OperatingPoint) -> float:
-        """How far ``point`` misses the limit, relative to the limit (0 when met)."""
-        gap = self.value(point) - self.limit if self.upper else self.limit - self.value(point)
-        return max(gap, 0.0) / (abs(self.limit) or 1.0)
-
-    def show(self, point: OperatingPoint) -> str:
-        return f"{self.quantity} {_fmt(self.value(point), self.unit)}"
+def _json_rows(path: Path, text: str) -> list[dict[str, Any]]:
+    """The rows of a sweep JSON file: ``{"results": [row, ...]}`` or a bare list of rows."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ProfileError(f"{path}: malformed JSON at line {err.lineno} ({err.msg})") from err
+    rows = data.get("results") if isinstance(data, dict) else data
+    if not isinstance(rows, list):
+        raise ProfileError(f"{path}: expected a 'results' list of sweep records")
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            kind = type(row).__name__
+            raise ProfileError(f"{path}: sweep record {index} must be a mapping, got {kind}")
+    return rows
 
 
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:.4f}" if not unit else f"{value:.3g} {unit}"
+def _csv_value(text: str) -> Any:
+    """A CSV cell as bool (True/False), int, float or the string itself."""
+    if text in ("True", "False", "true", "false"):
+        return text in ("True", "true")
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
-def _checks(profile: Profile, constraints: Constraints) -> list[_Check]:
-    """The active constraints, in the order accuracy, latency, energy."""
-    checks: list[_Check] = []
-    floors: list[float] = [] if constraints.min_accuracy is None else [constraints.min_accuracy]
-    if constraints.max_accuracy_drop is not None:
-        floors.append(profile.baseline.accuracy - constraints.max_accuracy_drop)
-    if floors:
-        floor = max(floors)
-        checks.append(_Check(f"accuracy >= {floor:.4f}", "accuracy", _accuracy, floor, False, ""))
-    if constraints.latency_deadline_ms is not None:
-        limit = constraints.latency_deadline_ms
-        checks.append(_Check(f"latency <= {limit:.3g} ms", "latency", _latency, limit, True, "ms"))
-    if constraints.energy_budget_j is not None:
-        limit = constraints.energy_budget_j
-        checks.append(_Check(f"energy <= {limit:.3g} J", "energy", _energy, limit, True, "J"))
-    return checks
+def _csv_rows(path: Path, text: str) -> list[dict[str, Any]]:
+    """The rows of a sweep CSV file (a header line, then one line per row), values parsed."""
+    reader = csv.DictReader(io.StringIO(text))
+    rows: list[dict[str, Any]] = []
+    try:
+        for row in reader:
+            if None in row or None in row.values():
+                width = len(reader.fieldnames or ())
+                raise ProfileError(f"{path}: line {reader.line_num} does not have {width} fields")
+            rows.append({key: _csv_value(value) for key, value in row.items()})
+    except csv.Error as err:
+        raise ProfileError(f"{path}: malformed CSV at line {reader.line_num} ({err})") from err
+    return rows
 
 
-def _accuracy(point: OperatingPoint) -> float:
-    return point.accuracy
-
-
-def _latency(point: OperatingPoint) -> float:
-    return point.latency_ms
-
-
-def _energy(point: OperatingPoint) -> float:
-    return point.infer_energy_j
-
-
-def _memory(point: OperatingPoint) -> float:
-    return float(point.memory_bytes)
-
-
-def feasible(profile: Profile, constraints: Constraints | None = None) -> list[OperatingPoint]:
-    """The points meeting every constraint, largest T first."""
-    checks = _checks(profile, constraints or Constraints())
-    return [p for p in profile.points if all(c.ok(p) for c in checks)]
-
-
-def _scale(profile: Profile, value: Callable[[OperatingPoint], float]) -> float:
-    """The baseline's value, or the largest value when the baseline's is 0 (1 if all are 0)."""
-    base = value(profile.baseline)
-    return base if base > 0 else (max(value(p) for p in profile.points) or 1.0)
-
-
-def cost(profile: Profile, point: OperatingPoint, weights: Weights | None = None) -> float:
-    """The weighted cost of ``point`` (see the module docstring); the baseline costs
-    ``latency + energy + memory`` weights."""
-    weights = weights or Weights()
-    total = 100.0 * weights.accuracy * (profile.baseline.accuracy - point.accuracy)
-    for weight, value in (
-        (weights.latency, _latency),
-        (weights.energy, _energy),
-        (weights.memory, _memory),
-    ):
-        if weight:
-            total += weight * value(point) / _scale(profile, value)
-    return total
-
-
-def _infeasible_message(profile: Profile, checks: list[_Check]) -> str:
-    """Name the smallest set of constraints no point meets, and the point that comes closest."""
-    for size in range(1, len(checks) + 1):
-        for combo in itertools.combinations(checks, size):
-            if any(all(c.ok(p) for c in combo) for p in profile.points):
-                continue
-            labels = " and ".join(c.label for c in combo)
-            anchor, others = combo[0], combo[1:]
-            if not others:
-                closest = min(profile.points, key=lambda p: (anchor.shortfall(p), -p.timesteps))
-                detail = f"the closest, T={closest.timesteps}, has {anchor.show(closest)}"
-            else:
-                meets = [p for p in profile.points if anchor.ok(p)]
-                closest = min(
-                    meets, key=lambda p: (sum(c.shortfall(p) for c in others), -p.timesteps)
-                )
-                shown = ", ".join(c.show(closest) for c in others)
-                detail = (
-                    f"the closest, T={closest.timesteps} with {anchor.show(closest)}, has {shown}"
-                )
-            return f"{profile.name}: no operating point meets {labels} ({detail})"
-    raise AssertionError("the constraints are feasible")  # pragma: no cover
-
-
-def _reason(
-    profile: Profile, point: OperatingPoint, point_cost: float, checks: list[_Check], n: int
-) -> str:
-    """One line: why ``point`` was chosen and how it compares with the baseline."""
-    limits = ", ".join(c.label for c in checks) or "no constraints"
-    head = f"T={point.timesteps}: lowest cost {point_cost:.3g} of {n} feasible point(s) ({limits})"
-    base = profile.baseline
-    if point.timesteps == base.timesteps:
-        return f"{head}; the baseline itself"
-
-    def ratio(value: Callable[[OperatingPoint], float]) -> str:
-        return f"{value(base) / value(point):.2g}x" if value(point) > 0 else "n/a"
-
-    change = 100.0 * (point.accuracy - base.accuracy)
-    return (
-        f"{head}; vs T={base.timesteps}: accuracy {point.accuracy:.4f} ({change:+.2f} points), "
-        f"latency {ratio(_latency)} lower, inference energy {ratio(_energy)} lower"
-    )
-
-
-def select(
-    profile: Profile, constraints: Constraints | None = None, weights: Weights | None = None
-) -> Selection:
-    """The feasible point of lowest cost (equal costs: the larger T).
-
-    Raises InfeasibleError naming the binding constraint(s) when no point is feasible, and
-    ProfileError when the profile lacks its baseline point.
-    """
-    checks = _checks(profile, constraints or Constraints())
-    candidates = [p for p in profile.points if all(c.ok(p) for c in checks)]
-    if not candidates:
-        raise InfeasibleError(_infeasible_message(profile, checks))
-    costs = [cost(profile, p, weights) for p in candidates]
-    best = min(costs)
-    # Points are sorted by T descending, so the first near-equal cost is the largest T.
-    index = next(i for i, c in enumerate(costs) if math.isclose(c, best, abs_tol=1e-12))
-    chosen = candidates[index]
-    reason = _reason(profile, chosen, costs[index], checks, len(candidates))
-    return Selection(chosen, costs[index], reason)
+def read_sweep_records(path: str | Path) -> tuple[Path, list[dict[str, Any]]]:
+    """The file read and its rows: a ``sweep.json`` or ``sweep.csv`` written by ``topspark sweep``,
+    or the directory holding one (JSON preferred). Problems raise ProfileError naming the file."""
+    path = Path(path)
+    if path.is_dir():
+        found = [path / name for name in SWEEP_FILES if (path / name).is_file()]
+        if not found:
+            raise ProfileError(f"{path}: no {' or '.join(SWEEP_FILES)} in this directory")
+        path = found[0]
+    elif not path.exists():
+        raise ProfileError(f"{path}: no such sweep results file or directory")
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        raise ProfileError(f"{path}: expected a .json or .csv sweep results file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise ProfileError(f"{path}: cannot read sweep results ({reason})") from err
+    rows = _json_rows(path, text) if suffix == ".json" else _csv_rows(path, text)
+    if not rows:
+        raise ProfileError(f"{path}: no sweep records")
+    return path, rows
 
 
 __all__ = [
     "DEFAULT_BASELINE_TIMESTEPS",
-    "Constraints",
-    "InfeasibleError",
+    "SWEEP_FILES",
     "OperatingPoint",
     "Profile",
     "ProfileError",
-    "Selection",
-    "Weights",
-    "cost",
-    "feasible",
+    "Series",
+    "default_baseline",
     "load_profile",
     "profile_from_records",
+    "read_sweep_records",
     "save_profile",
-    "select",
+    "sweep_series",
 ]

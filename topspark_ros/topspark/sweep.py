@@ -14,6 +14,7 @@ from topspark_ros.data import Dataset
 from topspark_ros.energy import EnergyModel
 from topspark_ros.snn.network import Progress
 from topspark_ros.snn.params import NetworkParams
+from topspark_ros.topspark.enhance import enhance
 from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
 from topspark_ros.topspark.outputs import pyplot, save_figure, write_rows
 
@@ -30,16 +31,24 @@ def sweep_specs(
     test_samples: int,
     epochs: int = 1,
     seed: int = 0,
+    enhanced: bool = False,
 ) -> list[PointSpec]:
-    """One spec per (N, rule, T): a fresh network trained and evaluated at that T."""
+    """One spec per (N, rule, T): a fresh network trained and evaluated at that T, with the
+    enhancement rules applied at T when ``enhanced``."""
+
+    def at(n: int, rule: str, t: int) -> NetworkParams:
+        params = base.replace(n_neurons=n, rule=rule, timesteps=t)
+        return enhance(params) if enhanced else params
+
     return [
         PointSpec(
-            params=base.replace(n_neurons=n, rule=rule, timesteps=t),
+            params=at(n, rule, t),
             dataset=dataset,
             train_samples=train_samples,
             test_samples=test_samples,
             epochs=epochs,
             seed=seed,
+            enhanced=enhanced,
         )
         for n in sizes
         for rule in rules

@@ -1,0 +1,280 @@
+"""``topspark reproduce``: the four method steps end to end, and the paper's claims as tables.
+
+Step 1 sweeps T without and with enhancement, step 2 ranks parameter significance at the
+reference and the reduced T, step 3 trains and evaluates every (dataset, N, rule) at the
+reference T, at the reduced T with enhancement and at the reduced T without it (the claims),
+step 4 builds the operating-point profile from the enhanced sweep and selects from it. Every
+step's files land under one output directory; ``report.render`` writes report.md from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from topspark_ros.data import Dataset
+from topspark_ros.energy import EnergyModel
+from topspark_ros.snn.params import NetworkParams
+from topspark_ros.topspark.enhance import REFERENCE_TIMESTEPS, enhance
+from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
+from topspark_ros.topspark.outputs import write_rows
+from topspark_ros.topspark.sensitivity import Perturbation, run_sensitivity, write_sensitivity
+from topspark_ros.topspark.sweep import sweep_specs, write_results
+
+Loader = Callable[[str, str, int], Dataset]
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a reproduction runs; ``quick()`` and ``full()`` are the two shipped plans."""
+
+    datasets: tuple[str, ...]
+    sizes: tuple[int, ...]
+    rules: tuple[str, ...]
+    short_t: int
+    claim_train: int
+    claim_test: int
+    sweep_size: int
+    sweep_timesteps: tuple[int, ...]
+    sweep_train: int
+    sweep_test: int
+    sensitivity_train: int
+    sensitivity_test: int
+    reference_t: int = REFERENCE_TIMESTEPS
+    seed: int = 0
+
+    @classmethod
+    def full(cls) -> Plan:
+        """The paper's grid on the full datasets: under an hour on two cores."""
+        return cls(
+            datasets=("mnist", "fashion-mnist"),
+            sizes=(100, 400),
+            rules=("pair", "weight_dependent"),
+            short_t=90,
+            claim_train=60000,
+            claim_test=10000,
+            sweep_size=100,
+            sweep_timesteps=(350, 250, 200, 150, 100, 80, 60, 40, 30, 20),
+            sweep_train=20000,
+            sweep_test=10000,
+            sensitivity_train=10000,
+            sensitivity_test=2000,
+        )
+
+    @classmethod
+    def quick(cls) -> Plan:
+        """A smoke run on the embedded samples: every step and file, in a minute or two."""
+        return cls(
+            datasets=("mnist", "fashion-mnist"),
+            sizes=(30,),
+            rules=("pair", "weight_dependent"),
+            short_t=90,
+            claim_train=1000,
+            claim_test=300,
+            sweep_size=30,
+            sweep_timesteps=(350, 150, 90, 40),
+            sweep_train=600,
+            sweep_test=200,
+            sensitivity_train=400,
+            sensitivity_test=150,
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One (dataset, N, rule): the reference run and the reduced-T runs with/without rules."""
+
+    baseline: PointResult
+    enhanced: PointResult
+    plain: PointResult
+
+    @property
+    def accuracy_drop(self) -> float:
+        """Baseline minus enhanced accuracy, in percentage points."""
+        return 100.0 * (self.baseline.accuracy - self.enhanced.accuracy)
+
+    @property
+    def plain_drop(self) -> float:
+        """Baseline minus unenhanced reduced-T accuracy, in percentage points."""
+        return 100.0 * (self.baseline.accuracy - self.plain.accuracy)
+
+    @property
+    def latency_saving(self) -> float:
+        """Measured inference latency at the reference T over that at the reduced T."""
+        return _ratio(self.baseline.latency_ms, self.enhanced.latency_ms)
+
+    @property
+    def train_energy_saving(self) -> float:
+        """Modelled training energy per sample, reference over enhanced reduced T."""
+        return _ratio(self.baseline.train_energy_j, self.enhanced.train_energy_j)
+
+    @property
+    def infer_energy_saving(self) -> float:
+        """Modelled inference energy per sample, reference over enhanced reduced T."""
+        return _ratio(self.baseline.infer_energy_j, self.enhanced.infer_energy_j)
+
+    def row(self) -> dict[str, Any]:
+        """A flat table row for claims.csv/json."""
+        b, e, p = self.baseline, self.enhanced, self.plain
+        return {
+            "dataset": b.dataset,
+            "n_neurons": b.n_neurons,
+            "rule": b.rule,
+            "reference_t": b.timesteps,
+            "short_t": e.timesteps,
+            "baseline_accuracy": b.accuracy,
+            "enhanced_accuracy": e.accuracy,
+            "plain_accuracy": p.accuracy,
+            "accuracy_drop_points": self.accuracy_drop,
+            "plain_drop_points": self.plain_drop,
+            "latency_saving": self.latency_saving,
+            "train_energy_saving": self.train_energy_saving,
+            "infer_energy_saving": self.infer_energy_saving,
+            "plain_latency_saving": _ratio(b.latency_ms, p.latency_ms),
+            "plain_infer_energy_saving": _ratio(b.infer_energy_j, p.infer_energy_j),
+            "train_samples": b.train_samples,
+            "test_samples": b.test_samples,
+        }
+
+
+CLAIM_FIELDS = (
+    "dataset",
+    "n_neurons",
+    "rule",
+    "reference_t",
+    "short_t",
+    "baseline_accuracy",
+    "enhanced_accuracy",
+    "plain_accuracy",
+    "accuracy_drop_points",
+    "plain_drop_points",
+    "latency_saving",
+    "train_energy_saving",
+    "infer_energy_saving",
+    "plain_latency_saving",
+    "plain_infer_energy_saving",
+    "train_samples",
+    "test_samples",
+)
+
+
+def _ratio(full: float, reduced: float) -> float:
+    return full / reduced if reduced > 0 else float("inf")
+
+
+def run_claims(
+    plan: Plan,
+    base: NetworkParams,
+    load: Loader,
+    energy: EnergyModel | None = None,
+    log: Log | None = None,
+) -> list[Claim]:
+    """Step 3: per (dataset, N, rule) the reference, enhanced and unenhanced reduced-T runs."""
+    claims = []
+    for dataset in plan.datasets:
+        train = load(dataset, "train", plan.claim_train)
+        test = load(dataset, "test", plan.claim_test)
+        for n in plan.sizes:
+            for rule in plan.rules:
+                full = base.replace(n_neurons=n, rule=rule, timesteps=plan.reference_t)
+                short = full.replace(timesteps=plan.short_t)
+                runs = [
+                    run_point(
+                        PointSpec(p, dataset, len(train), len(test), seed=plan.seed, enhanced=enh),
+                        train,
+                        test,
+                        energy,
+                    )
+                    for p, enh in (
+                        (full, False),
+                        (enhance(short, reference=plan.reference_t), True),
+                        (short, False),
+                    )
+                ]
+                claim = Claim(*runs)
+                claims.append(claim)
+                if log is not None:
+                    log(
+                        f"claims {dataset} N{n} {rule}: T={plan.reference_t} "
+                        f"{100 * claim.baseline.accuracy:.2f}% | T={plan.short_t} enhanced "
+                        f"{100 * claim.enhanced.accuracy:.2f}% (drop {claim.accuracy_drop:.2f}), "
+                        f"plain {100 * claim.plain.accuracy:.2f}% | latency x"
+                        f"{claim.latency_saving:.2f}, energy train x"
+                        f"{claim.train_energy_saving:.2f} infer x{claim.infer_energy_saving:.2f}"
+                    )
+    return claims
+
+
+def write_claims(out_dir: Path, claims: Sequence[Claim]) -> list[Path]:
+    """claims.csv and claims.json in ``out_dir``."""
+    return write_rows(out_dir, "claims", CLAIM_FIELDS, [c.row() for c in claims])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything a reproduction measured, for the report."""
+
+    plan: Plan
+    sweep: list[PointResult]
+    sensitivity: list[Perturbation]
+    claims: list[Claim]
+
+
+def run_all(
+    plan: Plan,
+    base: NetworkParams,
+    load: Loader,
+    out_dir: Path,
+    energy: EnergyModel | None = None,
+    log: Log | None = None,
+) -> Outcome:
+    """Steps 1-3 in order, writing each step's files as soon as it is done."""
+    say = log or (lambda _msg: None)
+    dataset = plan.datasets[0]
+    train = load(dataset, "train", plan.sweep_train)
+    test = load(dataset, "test", plan.sweep_test)
+    sweep: list[PointResult] = []
+    for enhanced in (False, True):
+        specs = sweep_specs(
+            base,
+            dataset,
+            [plan.sweep_size],
+            [base.rule],
+            plan.sweep_timesteps,
+            len(train),
+            len(test),
+            seed=plan.seed,
+            enhanced=enhanced,
+        )
+        for spec in specs:
+            r = run_point(spec, train, test, energy)
+            sweep.append(r)
+            say(
+                f"sweep {dataset} N{r.n_neurons} T={r.timesteps}"
+                f"{' enhanced' if enhanced else ''}: {100 * r.accuracy:.2f}%"
+            )
+    write_results(out_dir / "sweep", sweep)
+    sens_train = train.subset(min(plan.sensitivity_train, len(train)))
+    sens_test = test.subset(min(plan.sensitivity_test, len(test)))
+    steps = (plan.reference_t, plan.short_t)
+    sensitivity = run_sensitivity(
+        base.replace(n_neurons=plan.sweep_size),
+        dataset,
+        sens_train,
+        sens_test,
+        steps,
+        seed=plan.seed,
+        on_result=lambda p: say(
+            f"sensitivity T={p.timesteps} {p.parameter} x{p.scale:g}: {100 * p.delta:+.2f} points"
+        ),
+    )
+    write_sensitivity(out_dir / "sensitivity", sensitivity)
+    claims = run_claims(plan, base, load, energy, say)
+    write_claims(out_dir, claims)
+    return Outcome(plan, sweep, sensitivity, claims)
+
+
+__all__ = ["CLAIM_FIELDS", "Claim", "Outcome", "Plan", "run_all", "run_claims", "write_claims"]
