@@ -33,10 +33,17 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 
 def load_split(args: argparse.Namespace, split: str, limit: int | None) -> Dataset:
     """The requested split of the chosen dataset, truncated to ``limit`` samples if given."""
-    if args.embedded:
-        data = load_sample(args.dataset, split)
+    return load_data(args.dataset, split, args.data_dir, args.embedded, limit)
+
+
+def load_data(
+    dataset: str, split: str, data_dir: str | None, embedded: bool, limit: int | None
+) -> Dataset:
+    """A split of ``dataset`` from the embedded sample or ``data_dir``, first ``limit`` samples."""
+    if embedded:
+        data = load_sample(dataset, split)
         return data.subset(limit) if limit is not None else data
-    return load_dataset(args.dataset, split, args.data_dir, limit=limit)
+    return load_dataset(dataset, split, data_dir, limit=limit)
 
 
 def add_param_args(parser: argparse.ArgumentParser) -> None:
@@ -134,6 +141,7 @@ __all__ = [
     "add_data_args",
     "add_param_args",
     "add_set_arg",
+    "load_data",
     "load_split",
     "params_from_args",
     "parse_overrides",

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from topspark_ros.cli.common import add_config_args, params_from_args
-from topspark_ros.data import Dataset, load_dataset, load_sample
+from topspark_ros.cli.common import add_config_args, load_data, params_from_args
+from topspark_ros.data import Dataset
 from topspark_ros.energy import load_energy_model
 from topspark_ros.topspark.profile import profile_from_records, save_profile
 from topspark_ros.topspark.report import render
@@ -41,12 +41,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     plan = Plan.quick() if args.quick else Plan.full()
     base = params_from_args(args, enhanced=False)
     energy = load_energy_model(args.energy) if args.energy else None
+    command = "topspark " + " ".join(sys.argv[1:]) if sys.argv[1:] else "topspark reproduce"
     start = time.perf_counter()
 
     def load(dataset: str, split: str, limit: int) -> Dataset:
-        if args.quick:
-            return load_sample(dataset, split).subset(limit)
-        return load_dataset(dataset, split, args.data_dir, limit=limit)
+        return load_data(dataset, split, args.data_dir, args.quick, limit)
 
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - start:7.1f} s] {message}", flush=True)
@@ -61,7 +60,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         enhanced=True,
         baseline_timesteps=plan.reference_t,
     )
-    profile_path = save_profile(args.out / "profile.yaml", profile, notes=[_command(args)])
+    profile_path = save_profile(args.out / "profile.yaml", profile, notes=[command])
     constraints = Constraints()
     lines = [
         (
@@ -80,14 +79,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         lines.append(f"Selected: T={chosen.point.timesteps}. {chosen.reason}")
     except InfeasibleError as err:
         lines.append(f"No feasible point: {err}")
-    report = render(args.out, outcome, base, lines, _command(args))
+    report = render(args.out, outcome, base, lines, command)
     log(f"reproduce done -> {report}")
     return 0
-
-
-def _command(args: argparse.Namespace) -> str:
-    """The command line as run, for the report."""
-    return "topspark " + " ".join(sys.argv[1:]) if sys.argv[1:] else "topspark reproduce"
 
 
 __all__ = ["cmd_reproduce", "register"]

@@ -21,7 +21,7 @@ from topspark_ros.topspark.enhance import REFERENCE_TIMESTEPS, enhance
 from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
 from topspark_ros.topspark.outputs import write_rows
 from topspark_ros.topspark.sensitivity import Perturbation, run_sensitivity, write_sensitivity
-from topspark_ros.topspark.sweep import sweep_specs, write_results
+from topspark_ros.topspark.sweep import run_sweep, sweep_specs, write_results
 
 Loader = Callable[[str, str, int], Dataset]
 Log = Callable[[str], None]
@@ -236,9 +236,10 @@ def run_all(
     dataset = plan.datasets[0]
     train = load(dataset, "train", plan.sweep_train)
     test = load(dataset, "test", plan.sweep_test)
-    sweep: list[PointResult] = []
-    for enhanced in (False, True):
-        specs = sweep_specs(
+    specs = [
+        spec
+        for enhanced in (False, True)
+        for spec in sweep_specs(
             base,
             dataset,
             [plan.sweep_size],
@@ -249,13 +250,17 @@ def run_all(
             seed=plan.seed,
             enhanced=enhanced,
         )
-        for spec in specs:
-            r = run_point(spec, train, test, energy)
-            sweep.append(r)
-            say(
-                f"sweep {dataset} N{r.n_neurons} T={r.timesteps}"
-                f"{' enhanced' if enhanced else ''}: {100 * r.accuracy:.2f}%"
-            )
+    ]
+    sweep = run_sweep(
+        specs,
+        train,
+        test,
+        energy,
+        on_result=lambda r: say(
+            f"sweep {dataset} N{r.n_neurons} T={r.timesteps}"
+            f"{' enhanced' if r.enhanced else ''}: {100 * r.accuracy:.2f}%"
+        ),
+    )
     write_results(out_dir / "sweep", sweep)
     sens_train = train.subset(min(plan.sensitivity_train, len(train)))
     sens_test = test.subset(min(plan.sensitivity_test, len(test)))
