@@ -64,7 +64,8 @@ def test_every_field_has_a_doc_and_limits() -> None:
     for field in dataclasses.fields(NetworkParams):
         meta = field.metadata
         assert meta["doc"], field.name
-        assert meta["choices"] or (meta["lo"] is not None and meta["hi"] is not None), field.name
+        bounded = meta["lo"] is not None and meta["hi"] is not None
+        assert field.type == "bool" or meta["choices"] or bounded, field.name
         default = field.default
         assert config.check_value(field, default, "defaults") == default
 

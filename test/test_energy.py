@@ -39,7 +39,7 @@ STATS = RunStats(
     presentations=2.0,
     depressions=9.0,
     potentiations=6.0,
-    normalised=15.0,  # 3 column rescales + 6 weights summed + 6 weights folded
+    normalised=3.0,  # 3 column rescales
     folded=6.0,
     summed=6.0,
 )
@@ -324,7 +324,7 @@ def test_training_normalisation_costs_n_per_sample_plus_folds() -> None:
     per_pass = 784 * 10 / 50
     assert stats.summed == pytest.approx(per_pass)
     assert stats.folded == pytest.approx(per_pass)
-    assert stats.normalised == pytest.approx(10 + 2 * per_pass)
+    assert stats.normalised == pytest.approx(10)
     counted = count_ops(params, stats, learn=True)
     scaled_inputs = stats.steps * 10
     assert counted.normalisation_ops == pytest.approx(

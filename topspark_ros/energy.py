@@ -72,13 +72,15 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
     With N = n_neurons, S_in/S_exc/S_inh the input/exc/inh spikes, T_tot = ``stats.steps`` (all
     presentations, re-presentations included), D/P the depressions/potentiations, and for the
     lazy normalisation (``kernels`` docstring) F the weights folded, W the weights summed at
-    batch start and C = ``stats.normalised`` - F - W the column rescales (N per sample); all of
-    these and the trace updates are counted as zero unless ``learn``:
+    batch start and C = ``stats.normalised`` the column rescales (N per sample); all of these
+    and the trace updates are counted as zero unless ``learn``:
 
     - synaptic events = S_in * N (an input spike reads one weight row and adds it to N inputs)
       + lateral: layer mode S_exc (exc -> inh, one-to-one) + S_inh * (N - 1) (inh -> other exc);
       direct mode S_exc * (N - 1) (exc -> other exc);
-    - neuron updates = T_tot * N excitatory, plus T_tot * N inhibitory in layer mode;
+    - neuron updates = T_tot * N excitatory, plus T_tot * N inhibitory in layer mode, plus N per
+      presentation that reaches its last step silent with ``deadline_spike`` (the scan for the
+      neuron nearest threshold, ``stats.deadline``);
     - trace updates = T_tot * N when learning (each exc neuron's post trace decays every step);
     - STDP updates = D + P (each also adds its change to its column's running sum);
     - normalisation ops = 3 * T_tot * N (every step multiplies each neuron's raw synaptic input
@@ -86,7 +88,8 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
       steps without STDP updates skip: an upper bound) + r * C
       (a rescale: two divisions for the scale and its reciprocal, then the raw-unit bounds and,
       for the pair rule, rates: r = 6 pair, 4 weight-dependent) + W (one add into the sum)
-      + 2 * F (a multiply and an add into the sum);
+      + 2 * F (a multiply and an add into the sum); with ``input_mean`` > 0, n_in more per
+      sample (the image's pixel sum that sets its input gain);
     - random numbers = S_in (the encoder draws one geometric gap per spike; the one closing
       draw per active pixel is ignored);
     - weight reads = S_in * N (input events; the lateral weights are one shared constant)
@@ -103,11 +106,14 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
     else:
         lateral = stats.exc_spikes * (n - 1.0)
     neuron_updates = stats.steps * n * (2.0 if layer else 1.0)
+    if params.deadline_spike:
+        neuron_updates += stats.deadline * n
     depressions = stats.depressions if learn else 0.0
     potentiations = stats.potentiations if learn else 0.0
     folded = stats.folded if learn else 0.0
     summed = stats.summed if learn else 0.0
-    rescales = stats.normalised - stats.folded - stats.summed if learn else 0.0
+    rescales = stats.normalised if learn else 0.0
+    pixel_sums = float(params.n_inputs) if params.input_mean > 0 else 0.0
     rescale_ops = RESCALE_OPS_PAIR if params.rule == "pair" else RESCALE_OPS_WEIGHT_DEPENDENT
     trace_updates = stats.steps * n if learn else 0.0
     scaled_inputs = stats.steps * n if learn else 0.0
@@ -117,7 +123,11 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
         neuron_updates=neuron_updates,
         trace_updates=trace_updates,
         stdp_updates=depressions + potentiations,
-        normalisation_ops=3.0 * scaled_inputs + rescale_ops * rescales + summed + 2.0 * folded,
+        normalisation_ops=3.0 * scaled_inputs
+        + rescale_ops * rescales
+        + summed
+        + 2.0 * folded
+        + pixel_sums,
         random_numbers=stats.input_spikes,
         weight_reads=input_events + potentiations + summed + folded,
         weight_writes=depressions + potentiations + folded,

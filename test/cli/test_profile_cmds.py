@@ -75,8 +75,22 @@ def test_profile_writes_yaml_and_chooses(
     assert (code, err) == (0, "")
     assert lines[0] == f"profile mnist N100 pair: 4 points, baseline T=350 -> {out}"
     assert lines[1].split() == [
-        "T", "enh", "acc", "%", "vs", "base", "lat", "ms", "train", "uJ", "infer", "uJ",
-        "mem", "KiB", "cost", "ok",
+        "T",
+        "enh",
+        "acc",
+        "%",
+        "vs",
+        "base",
+        "lat",
+        "ms",
+        "train",
+        "uJ",
+        "infer",
+        "uJ",
+        "mem",
+        "KiB",
+        "cost",
+        "ok",
     ]
     table = {int(line.split()[0]): line.split() for line in lines[2:6]}
     assert [table[t][-1] for t in (350, 200, 100, 60)] == ["yes", "yes", "yes", "-"]
@@ -87,7 +101,10 @@ def test_profile_writes_yaml_and_chooses(
     assert [(p.timesteps, p.accuracy) for p in prof.points] == [row[:2] for row in TABLE]
     assert prof.point(200).infer_energy_j == pytest.approx(2e-6)
     assert (prof.dataset, prof.n_neurons, prof.rule, prof.baseline_timesteps) == (
-        "mnist", 100, "pair", 350,
+        "mnist",
+        100,
+        "pair",
+        350,
     )
 
 
@@ -172,7 +189,9 @@ def test_enhanced_series(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert lines[0].startswith("profile mnist N100 pair (enhanced): 3 points, baseline T=350")
     assert lines[-1].startswith("chosen T=60: ")
     assert [(p.timesteps, p.enhanced) for p in load_profile(out).points] == [
-        (350, False), (100, True), (60, True)
+        (350, False),
+        (100, True),
+        (60, True),
     ]
     assert "--enhanced --baseline 350" in out.read_text()
     code, lines, _ = run(["profile", str(sweep), "--no-enhanced", "--out", str(out)], capsys)

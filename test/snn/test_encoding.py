@@ -21,8 +21,14 @@ def encode_csr(
     spike_idx = np.full(size, -7, np.int32)
     step_ptr = np.full(timesteps + 1, -7, np.int32)
     n = poisson_encode(
-        pixels, spike_probability_scale(rate, dt), timesteps, rng_new(seed),
-        spike_t, spike_i, step_ptr, spike_idx,
+        pixels,
+        spike_probability_scale(rate, dt),
+        timesteps,
+        rng_new(seed),
+        spike_t,
+        spike_i,
+        step_ptr,
+        spike_idx,
     )
     return n, step_ptr, spike_idx, spike_t, spike_i
 

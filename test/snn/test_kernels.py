@@ -63,8 +63,20 @@ def present(
     lazy = unit_lazy(k, n)
     colsum = w.sum(axis=0, dtype=np.float64)
     fired = kn.present(
-        w, theta, k, timesteps, learn, step_ptr, spike_idx, counts, work_f, work_i,
-        pre_decay_pow, lazy, colsum, stats,
+        w,
+        theta,
+        k,
+        timesteps,
+        learn,
+        step_ptr,
+        spike_idx,
+        counts,
+        work_f,
+        work_i,
+        pre_decay_pow,
+        lazy,
+        colsum,
+        stats,
     )
     # The running column sums follow every STDP update.
     np.testing.assert_allclose(colsum, w.sum(axis=0, dtype=np.float64), rtol=1e-7, atol=1e-7)
@@ -100,8 +112,8 @@ def test_one_step_below_threshold_matches_hand_computation() -> None:
     np.testing.assert_array_equal(out.theta, [0.0, 0.0])
     np.testing.assert_array_equal(out.w, w)
     # input, exc, inh, steps, presentations, depressions, potentiations, normalised, folded,
-    # summed
-    assert out.stats.tolist() == [1, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+    # summed, deadline
+    assert out.stats.tolist() == [1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]
 
 
 def test_two_inputs_in_one_step_add() -> None:
@@ -115,8 +127,13 @@ def test_two_inputs_in_one_step_add() -> None:
 def spike_params(**changes: object) -> NetworkParams:
     """2 x 2 network with a 5 mV gap to threshold and a distinct reset potential."""
     base = NetworkParams(
-        n_inputs=2, n_neurons=2, timesteps=1, v_thresh_exc=-60.0, v_reset_exc=-70.0,
-        w_max=10.0, theta_plus=0.25,
+        n_inputs=2,
+        n_neurons=2,
+        timesteps=1,
+        v_thresh_exc=-60.0,
+        v_reset_exc=-70.0,
+        w_max=10.0,
+        theta_plus=0.25,
     )
     return base.replace(**changes)
 
@@ -177,7 +194,12 @@ def test_state_resets_at_each_presentation() -> None:
 )
 def test_refractory_steps_ignore_input(refrac: float, dt: float, ref_steps: int) -> None:
     p = NetworkParams(
-        n_inputs=2, n_neurons=1, timesteps=1, dt=dt, refrac_exc=refrac, v_thresh_exc=-60.0,
+        n_inputs=2,
+        n_neurons=1,
+        timesteps=1,
+        dt=dt,
+        refrac_exc=refrac,
+        v_thresh_exc=-60.0,
         w_max=10.0,
     )
     w = np.array([[6.0], [1.0]], np.float32)
@@ -203,7 +225,12 @@ def test_refractory_neuron_can_fire_again_after_period() -> None:
 def test_lateral_inhibition_timing(inhibition: str) -> None:
     # No refractory period, so a self-inhibition of the spiking neuron would show in its v.
     p = NetworkParams(
-        n_inputs=2, n_neurons=2, timesteps=1, v_thresh_exc=-60.0, w_max=10.0, refrac_exc=0.0,
+        n_inputs=2,
+        n_neurons=2,
+        timesteps=1,
+        v_thresh_exc=-60.0,
+        w_max=10.0,
+        refrac_exc=0.0,
         inhibition=inhibition,
     )
     w = np.array([[6.0, 0.0], [0.0, 0.0]], np.float32)
@@ -235,8 +262,15 @@ def depress_reference(
 
 
 def potentiate_reference(
-    w: np.ndarray, j: int, active: list[int], last_pre: np.ndarray, t: int,
-    pre_decay_pow: np.ndarray, nu: float, w_max: float, rule: int,
+    w: np.ndarray,
+    j: int,
+    active: list[int],
+    last_pre: np.ndarray,
+    t: int,
+    pre_decay_pow: np.ndarray,
+    nu: float,
+    w_max: float,
+    rule: int,
 ) -> np.ndarray:
     """NumPy version of potentiate_column."""
     out = w.copy()
@@ -323,8 +357,13 @@ def test_depress_row_rule_amounts() -> None:
     ww = np.array([[0.8, 0.2]], np.float32)
     lazy = unit_lazy(stdp_constants(kn.RULE_PAIR, nu_pre=0.5), 2)
     kn.depress_row(
-        ww, 0, lazy[kn.L_AMP_PRE].copy(), np.zeros(2, np.float32), lazy[kn.L_LO],
-        np.zeros(2, np.float32), kn.RULE_PAIR,
+        ww,
+        0,
+        lazy[kn.L_AMP_PRE].copy(),
+        np.zeros(2, np.float32),
+        lazy[kn.L_LO],
+        np.zeros(2, np.float32),
+        kn.RULE_PAIR,
     )
     np.testing.assert_allclose(ww[0], [0.3, 0.0], atol=1e-7)
 
@@ -356,8 +395,17 @@ def test_potentiate_column_matches_reference(
     before = w.copy()
     delta = np.full(n, 0.5, np.float32)
     kn.potentiate_column(
-        w, 1, active_arr, len(active), last_pre, t, pre_decay_pow, lazy[kn.L_AMP_POST, 1],
-        lazy[kn.L_HI, 1], rule, delta,
+        w,
+        1,
+        active_arr,
+        len(active),
+        last_pre,
+        t,
+        pre_decay_pow,
+        lazy[kn.L_AMP_POST, 1],
+        lazy[kn.L_HI, 1],
+        rule,
+        delta,
     )
     np.testing.assert_allclose(w * scale, expected, rtol=1e-5, atol=1e-6)
     change = (w[:, 1] - before[:, 1]).sum(dtype=np.float64)
@@ -383,8 +431,17 @@ def test_potentiate_column_rule_amounts() -> None:
             w = np.array([[0.2], [0.6], [0.4]], np.float32) / np.float32(scale)
             delta = np.zeros(1, np.float32)
             kn.potentiate_column(
-                w, 0, active, 2, last_pre, 2, pre_decay_pow, lazy[kn.L_AMP_POST, 0],
-                lazy[kn.L_HI, 0], rule, delta,
+                w,
+                0,
+                active,
+                2,
+                last_pre,
+                2,
+                pre_decay_pow,
+                lazy[kn.L_AMP_POST, 0],
+                lazy[kn.L_HI, 0],
+                rule,
+                delta,
             )
             np.testing.assert_allclose(w[:, 0] * scale, expected, rtol=1e-6)
             change = (np.array(expected) - [0.2, 0.6, 0.4]).sum() / scale
@@ -395,8 +452,15 @@ def test_potentiate_column_rule_amounts() -> None:
 def test_learning_presentation_keeps_weights_in_bounds(rule: str) -> None:
     # Strong learning rates so both clamps are reached during one long presentation.
     p = NetworkParams(
-        n_inputs=12, n_neurons=3, timesteps=150, rule=rule, nu_pre=0.05, nu_post=0.5,
-        input_rate=600.0, v_thresh_exc=-62.0, tau_theta=1e12,
+        n_inputs=12,
+        n_neurons=3,
+        timesteps=150,
+        rule=rule,
+        nu_pre=0.05,
+        nu_post=0.5,
+        input_rate=600.0,
+        v_thresh_exc=-62.0,
+        tau_theta=1e12,
     )
     rng = np.random.default_rng(4)
     w0 = rng.random((12, 3)).astype(np.float32)
@@ -405,8 +469,14 @@ def test_learning_presentation_keeps_weights_in_bounds(rule: str) -> None:
     st, si, idx = (np.empty(size, np.int32) for _ in range(3))
     step_ptr = np.empty(p.timesteps + 1, np.int32)
     n = poisson_encode(
-        pixels, spike_probability_scale(p.input_rate, p.dt), p.timesteps, rng_new(1), st, si,
-        step_ptr, idx,
+        pixels,
+        spike_probability_scale(p.input_rate, p.dt),
+        p.timesteps,
+        rng_new(1),
+        st,
+        si,
+        step_ptr,
+        idx,
     )
     steps = [idx[step_ptr[t] : step_ptr[t + 1]].tolist() for t in range(p.timesteps)]
     assert n > 0
@@ -427,8 +497,9 @@ def test_pre_trace_decays_between_pre_and_post_spike() -> None:
     # Input 1 fires at step 0, input 0 drives a post spike at step k: w[1] += nu_post * dec^k.
     p = spike_params(n_neurons=1, nu_pre=0.0, nu_post=0.1, tau_pre_trace=4.0)
     for k in (1, 3):
-        out = present(p, np.array([[6.0], [1.0]], np.float32), [[1]] + [[]] * (k - 1) + [[0]],
-                      learn=True)
+        out = present(
+            p, np.array([[6.0], [1.0]], np.float32), [[1]] + [[]] * (k - 1) + [[0]], learn=True
+        )
         assert out.counts[0] == 1
         assert out.w[1, 0] == pytest.approx(1.0 + 0.1 * math.exp(-k / 4.0), rel=1e-5)
 
@@ -437,8 +508,9 @@ def test_pre_trace_decays_between_pre_and_post_spike() -> None:
 def test_post_trace_decays_between_post_and_pre_spike(k: int) -> None:
     # Input 0 drives a post spike at step 0; input 1 fires k steps later: w[1] -= nu_pre * dec^k.
     p = spike_params(n_neurons=1, nu_pre=0.1, nu_post=0.0, tau_post_trace=4.0)
-    out = present(p, np.array([[6.0], [1.0]], np.float32), [[0]] + [[]] * (k - 1) + [[1]],
-                  learn=True)
+    out = present(
+        p, np.array([[6.0], [1.0]], np.float32), [[0]] + [[]] * (k - 1) + [[1]], learn=True
+    )
     assert out.counts[0] == 1
     assert out.w[1, 0] == pytest.approx(1.0 - 0.1 * math.exp(-k / 4.0), rel=1e-5)
 
@@ -515,7 +587,12 @@ def run(
 @pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
 def test_run_batch_learning_normalises_each_sample(rule: str) -> None:
     p = NetworkParams(
-        n_inputs=16, n_neurons=4, timesteps=60, rule=rule, norm_total=3.0, input_rate=400.0,
+        n_inputs=16,
+        n_neurons=4,
+        timesteps=60,
+        rule=rule,
+        norm_total=3.0,
+        input_rate=400.0,
         v_thresh_exc=-62.0,
     )
     rng = np.random.default_rng(0)
@@ -533,7 +610,7 @@ def test_run_batch_learning_normalises_each_sample(rule: str) -> None:
     n_w = 16 * 4
     assert stats[:, kn.STAT_SUMMED].tolist() == [n_w, 0, 0]
     assert stats[:, kn.STAT_FOLDED].tolist() == [0, 0, n_w]
-    assert stats[:, kn.STAT_NORMALISED].tolist() == [4 + n_w, 4, 4 + n_w]
+    assert stats[:, kn.STAT_NORMALISED].tolist() == [4, 4, 4]
     w_inf, theta_inf, _, stats_inf = run(p, images, w0, learn=False)
     np.testing.assert_array_equal(w_inf, w0)
     np.testing.assert_array_equal(theta_inf, 0.0)
@@ -564,11 +641,24 @@ def per_sample_reference(
         theta *= np.float32(k[kn.K_DEC_THETA])
         p_scale = k[kn.K_P_SCALE]
         for _ in range(p.max_retries + 1):
-            poisson_encode(image, p_scale, p.timesteps, state, spike_t, spike_i, step_ptr,
-                           spike_idx)
+            poisson_encode(
+                image, p_scale, p.timesteps, state, spike_t, spike_i, step_ptr, spike_idx
+            )
             fired = kn.present(
-                w, theta, k, p.timesteps, True, step_ptr, spike_idx, counts[b], work_f, work_i,
-                pre_decay_pow, lazy, colsum, stats,
+                w,
+                theta,
+                k,
+                p.timesteps,
+                True,
+                step_ptr,
+                spike_idx,
+                counts[b],
+                work_f,
+                work_i,
+                pre_decay_pow,
+                lazy,
+                colsum,
+                stats,
             )
             if fired >= p.min_spikes:
                 break
@@ -594,7 +684,7 @@ def test_lazy_normalisation_matches_per_sample_normalisation(rule: str) -> None:
     np.testing.assert_allclose(w, w_ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w.sum(axis=0, dtype=np.float64), p.norm_total, rtol=1e-6)
     assert stats[:, kn.STAT_FOLDED].sum() == 784 * 20  # one fold, at the end
-    assert stats[:, kn.STAT_NORMALISED].sum() == 200 * 20 + 2 * 784 * 20
+    assert stats[:, kn.STAT_NORMALISED].sum() == 200 * 20
 
 
 def test_scale_out_of_range_folds_at_once() -> None:
@@ -643,3 +733,56 @@ def test_stdp_update_counts_are_recorded() -> None:
     assert out.stats[kn.STAT_DEPRESSIONS] == 1
     quiet = present(p, np.array([[6.0], [1.0]], np.float32), [[0], [1]], learn=False)
     assert quiet.stats[kn.STAT_POTENTIATIONS] == quiet.stats[kn.STAT_DEPRESSIONS] == 0
+
+
+# --------------------------------------------------------------------------- deadline and gain
+
+
+def test_deadline_spike_fires_the_neuron_nearest_threshold_once() -> None:
+    # Two steps of input that leave both neurons below threshold; neuron 1 gets more drive.
+    p = NetworkParams(n_inputs=2, n_neurons=2, theta_plus=0.5, deadline_spike=True)
+    w = np.array([[0.3, 0.4], [0.1, 0.2]], np.float32)
+    quiet = present(p.replace(deadline_spike=False), w, [[0, 1], [0]], learn=True)
+    assert quiet.fired == 0
+    assert quiet.stats[kn.STAT_DEADLINE] == 0
+    out = present(p, w, [[0, 1], [0]], learn=True)
+    assert out.fired == 1
+    np.testing.assert_array_equal(out.counts, [0, 1])
+    np.testing.assert_array_equal(out.theta, [0.0, 0.5])
+    assert out.stats[kn.STAT_DEADLINE] == 1
+    assert out.stats[kn.STAT_EXC_SPIKES] == 1
+    # The forced spike potentiates like any other: neuron 1's weights from active inputs grow.
+    assert out.w[0, 1] > w[0, 1] and out.w[1, 1] > w[1, 1]
+
+
+def test_deadline_spike_leaves_a_presentation_with_spikes_alone() -> None:
+    p = NetworkParams(n_inputs=1, n_neurons=2, deadline_spike=True)
+    w = np.array([[20.0, 1.0]], np.float32)  # neuron 0 crosses threshold on the first step
+    out = present(p, w, [[0], [], []])
+    assert out.counts.tolist() == [1, 0]
+    assert out.stats[kn.STAT_DEADLINE] == 0
+
+
+def test_input_gain_scales_to_the_target_mean() -> None:
+    pixels = np.array([0, 10, 30, 40], np.uint8)  # mean 20
+    assert kn.input_gain(pixels, 0.0) == 1.0
+    assert kn.input_gain(pixels, 50.0) == pytest.approx(2.5)
+    assert kn.input_gain(np.zeros(4, np.uint8), 50.0) == 1.0
+
+
+def test_input_mean_is_the_same_as_scaling_the_rate() -> None:
+    # Pixels of mean 16 brought to mean 32 (gain 2 exactly) draw the same spikes as the raw image
+    # at twice the rate, re-presentations included.
+    p = NetworkParams(n_inputs=16, n_neurons=3, timesteps=30, min_spikes=3, max_retries=2)
+    images = np.full((2, 16), 16, np.uint8)
+    w0 = np.full((16, 3), 0.2, np.float32)
+    normalised = run(p.replace(input_mean=32.0), images, w0, learn=True)
+    doubled = run(
+        p.replace(input_rate=2 * p.input_rate, retry_rate_step=2 * p.retry_rate_step),
+        images,
+        w0,
+        learn=True,
+    )
+    for a, b in zip(normalised, doubled, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert normalised[3][:, kn.STAT_INPUT_SPIKES].sum() > 0

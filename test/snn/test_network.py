@@ -16,8 +16,13 @@ from topspark_ros.snn.state import ModelState
 def tiny(**changes: object) -> NetworkParams:
     """A 16-input, 4-neuron network that fires readily within 40 steps."""
     base = NetworkParams(
-        n_inputs=16, n_neurons=4, timesteps=40, input_rate=400.0, norm_total=4.0,
-        v_thresh_exc=-60.0, w_init=1.0,
+        n_inputs=16,
+        n_neurons=4,
+        timesteps=40,
+        input_rate=400.0,
+        norm_total=4.0,
+        v_thresh_exc=-60.0,
+        w_init=1.0,
     )
     return base.replace(**changes)
 
@@ -29,8 +34,14 @@ def images(n: int, seed: int = 0, n_inputs: int = 16) -> np.ndarray:
 
 def test_pack_constants() -> None:
     p = NetworkParams(
-        dt=0.5, tau_exc=50.0, refrac_exc=5.2, refrac_inh=0.75, rule="weight_dependent",
-        inhibition="direct", timesteps=200, tau_theta=1e4,
+        dt=0.5,
+        tau_exc=50.0,
+        refrac_exc=5.2,
+        refrac_inh=0.75,
+        rule="weight_dependent",
+        inhibition="direct",
+        timesteps=200,
+        tau_theta=1e4,
     )
     k = pack_constants(p)
     assert k.shape == (kn.K_SIZE,)
@@ -175,7 +186,9 @@ def test_retry_raises_rate_until_enough_spikes() -> None:
     # First presentation: almost no input; each retry adds 600 Hz, so a later one succeeds.
     p = tiny(input_rate=1.0, retry_rate_step=600.0, min_spikes=5, max_retries=10)
     state = ModelState(
-        params=p, weights=np.full((16, 4), 1.0, np.float32), theta=np.zeros(4, np.float32),
+        params=p,
+        weights=np.full((16, 4), 1.0, np.float32),
+        theta=np.zeros(4, np.float32),
         assignments=np.full(4, -1, np.int16),
     )
     net = Network(state, seed=1)

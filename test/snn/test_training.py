@@ -28,7 +28,8 @@ def small_network(seed: int = 0) -> Network:
 
 def test_run_stats_from_kernel() -> None:
     stats = np.array(
-        [[100, 6, 4, 20, 1, 50, 7, 90, 0, 10], [300, 10, 8, 60, 3, 150, 9, 30, 20, 0]], np.int64
+        [[100, 6, 4, 20, 1, 50, 7, 90, 0, 10, 1], [300, 10, 8, 60, 3, 150, 9, 30, 20, 0, 0]],
+        np.int64,
     )
     run = RunStats.from_kernel(stats, 2.0)
     assert run.samples == 2
@@ -38,7 +39,7 @@ def test_run_stats_from_kernel() -> None:
     assert run.steps == 40.0
     assert run.presentations == 2.0
     assert (run.depressions, run.potentiations, run.normalised) == (100.0, 8.0, 60.0)
-    assert (run.folded, run.summed) == (10.0, 5.0)
+    assert (run.folded, run.summed, run.deadline) == (10.0, 5.0, 0.5)
     assert run.samples_per_s == 1.0
     empty = RunStats.from_kernel(np.zeros((0, kn.STAT_SIZE), np.int64), 0.0)
     assert empty.samples == 0

@@ -41,6 +41,7 @@ def test_values_below_the_reference_follow_the_formulas() -> None:
     assert at90.timesteps == 90
     assert at90.min_spikes == 1  # round(5 / 3.89)
     assert at90.nu_pre == pytest.approx(1e-4 * (350 / 90) ** 2)
+    assert at90.theta_plus == pytest.approx(0.05 * 350 / 90)
     assert enhance(base, 175).min_spikes == 2  # round(5 / 2) rounds half to even
     assert enhance(base, 150).min_spikes == 2
     assert enhance(base, 1).nu_pre == 1.0  # capped at the parameter's bound
@@ -49,6 +50,7 @@ def test_values_below_the_reference_follow_the_formulas() -> None:
         p = enhance(base, t)
         assert p.min_spikes >= 1 and math.isfinite(p.nu_pre)
         assert p.nu_pre >= base.nu_pre
+        assert base.theta_plus <= p.theta_plus <= 100.0
 
 
 def test_other_parameters_untouched() -> None:

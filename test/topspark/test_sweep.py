@@ -24,7 +24,10 @@ def test_quick_sweep_writes_well_formed_files(
     with (out / "sweep.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["rule"], int(r["timesteps"])) for r in rows] == [
-        ("pair", 40), ("pair", 10), ("weight_dependent", 40), ("weight_dependent", 10)
+        ("pair", 40),
+        ("pair", 10),
+        ("weight_dependent", 40),
+        ("weight_dependent", 10),
     ]
     assert set(rows[0]) == set(PointResult.__dataclass_fields__)
     for r in rows:

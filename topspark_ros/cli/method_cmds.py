@@ -56,8 +56,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     test = load_split(args, "test", args.test_samples)
     energy = load_energy_model(args.energy) if args.energy else None
     specs = sweep_specs(
-        base, args.dataset, args.sizes, args.rules, args.steps,
-        len(train), len(test), args.epochs, args.seed, enhanced=args.enhance,
+        base,
+        args.dataset,
+        args.sizes,
+        args.rules,
+        args.steps,
+        len(train),
+        len(test),
+        args.epochs,
+        args.seed,
+        enhanced=args.enhance,
     )
     done: list[PointResult] = []
 
@@ -96,7 +104,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     try:
         run_sensitivity(
-            base, args.dataset, train, test, args.steps, args.params, args.scales, args.seed,
+            base,
+            args.dataset,
+            train,
+            test,
+            args.steps,
+            args.params,
+            args.scales,
+            args.seed,
             on_result=report,
         )
     finally:

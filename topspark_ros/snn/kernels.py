@@ -52,7 +52,9 @@ K_MIN_SPIKES = 23
 K_MAX_RETRIES = 24
 K_RULE = 25  # 0 pair STDP, 1 weight-dependent STDP
 K_INHIB = 26  # 0 inhibitory layer, 1 direct lateral inhibition
-K_SIZE = 27
+K_DEADLINE = 27  # 1: a silent presentation ends with a spike from the neuron nearest threshold
+K_INPUT_MEAN = 28  # > 0: each image's drive is scaled to this mean pixel value
+K_SIZE = 29
 
 RULE_PAIR = 0
 RULE_WEIGHT_DEPENDENT = 1
@@ -66,10 +68,11 @@ STAT_STEPS = 3
 STAT_PRESENTATIONS = 4
 STAT_DEPRESSIONS = 5  # synapse updates by presynaptic (depression) STDP
 STAT_POTENTIATIONS = 6  # synapse updates by postsynaptic (potentiation) STDP
-STAT_NORMALISED = 7  # normalisation work: N column rescales per sample + n_in x N per weight pass
+STAT_NORMALISED = 7  # column rescales of the lazy normalisation (N per learning sample)
 STAT_FOLDED = 8  # weights rescaled in place by fold_scales (read, multiply, write, add to sum)
 STAT_SUMMED = 9  # weights read into the column sums at the start of a learning batch
-STAT_SIZE = 10
+STAT_DEADLINE = 10  # presentations that reached their last step silent (one argmax over N)
+STAT_SIZE = 11
 
 # Rows of the per-column lazy normalisation state, float32 [L_SIZE, N] (learning only).
 L_SCALE = 0  # effective weight = raw weight x scale
@@ -151,9 +154,7 @@ def fold_scales(w: F32, lazy: F32, colsum: F64) -> None:
 
 
 @njit(cache=True)
-def depress_row(
-    w: F32, i: int, trace: F32, syn: F32, lo: F32, delta: F32, rule: int
-) -> None:
+def depress_row(w: F32, i: int, trace: F32, syn: F32, lo: F32, delta: F32, rule: int) -> None:
     """Presynaptic spike of input i: add its raw weights to ``syn`` and depress them.
 
     trace[j] is neuron j's post trace times its depression rate (``L_AMP_PRE``); lo[j] the lower
@@ -249,6 +250,30 @@ def inhibit_others(current: F32, spikes: I32, n_spikes: int, weight: np.float32)
 
 
 @njit(cache=True)
+def nearest_threshold(v: F32, v_th: F32) -> int:
+    """Index of the neuron with the largest v - threshold: the deadline spike's neuron."""
+    best = 0
+    margin = v[0] - v_th[0]
+    for j in range(1, v.shape[0]):
+        m = v[j] - v_th[j]
+        if m > margin:
+            margin = m
+            best = j
+    return best
+
+
+@njit(cache=True)
+def input_gain(pixels: npt.NDArray[np.uint8], mean: float) -> float:
+    """Factor that brings the image's mean pixel value to ``mean``; 1 when off or all black."""
+    if mean <= 0.0:
+        return 1.0
+    total = 0.0
+    for i in range(pixels.shape[0]):
+        total += pixels[i]
+    return mean * pixels.shape[0] / total if total > 0.0 else 1.0
+
+
+@njit(cache=True)
 def present(
     w: F32,
     theta: F32,
@@ -291,6 +316,7 @@ def present(
     w_ie = np.float32(k[K_W_IE])
     rule = int(k[K_RULE])
     direct = int(k[K_INHIB]) == INHIB_DIRECT
+    deadline = int(k[K_DEADLINE]) != 0
 
     v_e = work_f[0]
     v_i = work_f[1]
@@ -383,8 +409,12 @@ def present(
                 ref_cnt_e[j] = r - 1 if r > 0 else 0
                 current[j] = 0.0
         n_exc_prev = 0
+        forced = -1
+        if deadline and t == timesteps - 1 and total == 0:
+            forced = nearest_threshold(v_e, v_th)
+            stats[STAT_DEADLINE] += 1
         for j in range(n):
-            if v_e[j] > v_th[j]:
+            if v_e[j] > v_th[j] or j == forced:
                 v_e[j] = reset_e
                 ref_cnt_e[j] = ref_e
                 counts[j] += 1
@@ -469,12 +499,12 @@ def run_batch(
     if learn and n_img > 0:
         column_sums(w, colsum)
         stats[0, STAT_SUMMED] += n_in * n
-        stats[0, STAT_NORMALISED] += n_in * n
     for b in range(n_img):
         if learn:
             for j in range(n):
                 theta[j] *= dec_theta
-        p_scale = k[K_P_SCALE]
+        gain = input_gain(images[b], k[K_INPUT_MEAN])
+        p_scale = k[K_P_SCALE] * gain
         for _attempt in range(max_retries + 1):
             poisson_encode(
                 images[b], p_scale, timesteps, state, spike_t, spike_i, step_ptr, spike_idx
@@ -497,14 +527,13 @@ def run_batch(
             )
             if fired >= min_spikes:
                 break
-            p_scale += k[K_P_RETRY]
+            p_scale += k[K_P_RETRY] * gain
         if learn:
             out_of_range = rescale_columns(lazy, colsum, k[K_NORM])
             stats[b, STAT_NORMALISED] += n
             if out_of_range or b == n_img - 1:
                 fold_scales(w, lazy, colsum)
                 stats[b, STAT_FOLDED] += n_in * n
-                stats[b, STAT_NORMALISED] += n_in * n
             scale_constants(lazy, k)
 
 

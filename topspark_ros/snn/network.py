@@ -47,6 +47,8 @@ def pack_constants(p: NetworkParams) -> npt.NDArray[np.float64]:
     k[kn.K_MAX_RETRIES] = p.max_retries
     k[kn.K_RULE] = RULES.index(p.rule)
     k[kn.K_INHIB] = INHIBITIONS.index(p.inhibition)
+    k[kn.K_DEADLINE] = 1.0 if p.deadline_spike else 0.0
+    k[kn.K_INPUT_MEAN] = p.input_mean
     return k
 
 

@@ -32,6 +32,12 @@ class NetworkParams:
     input_rate: float = field(
         default=63.75, metadata=spec("Poisson rate of a 255 pixel (Hz); D&C: pixel/4", 0.0, 2000.0)
     )
+    input_mean: float = field(
+        default=0.0,
+        metadata=spec(
+            "scale each image's rates to this mean pixel value (0: raw, as D&C)", 0.0, 255.0
+        ),
+    )
     min_spikes: int = field(
         default=5, metadata=spec("fewer excitatory spikes than this -> present again", 0, 1000)
     )
@@ -39,6 +45,10 @@ class NetworkParams:
         default=31.875, metadata=spec("input rate added per re-presentation (Hz)", 0.0, 2000.0)
     )
     max_retries: int = field(default=10, metadata=spec("re-presentations per sample", 0, 100))
+    deadline_spike: bool = field(
+        default=False,
+        metadata=spec("a silent presentation ends with a spike of the neuron nearest threshold"),
+    )
     v_rest_exc: float = field(default=-65.0, metadata=spec("excitatory rest (mV)", -200.0, 0.0))
     v_reset_exc: float = field(default=-65.0, metadata=spec("excitatory reset (mV)", -200.0, 0.0))
     v_thresh_exc: float = field(

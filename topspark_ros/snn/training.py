@@ -33,6 +33,7 @@ class RunStats:
     normalised: float = 0.0
     folded: float = 0.0
     summed: float = 0.0
+    deadline: float = 0.0
 
     @property
     def samples_per_s(self) -> float:
@@ -56,6 +57,7 @@ class RunStats:
             normalised=float(mean[kn.STAT_NORMALISED]),
             folded=float(mean[kn.STAT_FOLDED]),
             summed=float(mean[kn.STAT_SUMMED]),
+            deadline=float(mean[kn.STAT_DEADLINE]),
         )
 
 

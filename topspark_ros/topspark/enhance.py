@@ -36,6 +36,11 @@ def _nu_pre(value: float, r: float) -> float:
     return min(1.0, value * r * r)
 
 
+def _theta_plus(value: float, r: float) -> float:
+    """The adaptive threshold's step grows with r, capped at the parameter's bound of 100 mV."""
+    return min(100.0, value * r)
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "min_spikes",
@@ -51,6 +56,13 @@ RULES: tuple[Rule, ...] = (
         "weights learnt at short T keep more background; depression is the learning rate "
         "the short-T accuracy is most sensitive to",
         _nu_pre,
+    ),
+    Rule(
+        "theta_plus",
+        "theta_plus * r",
+        "a winner fires about r times fewer spikes per sample at short T, so theta, the "
+        "homeostasis that stops a few neurons winning everything, would grow r times slower",
+        _theta_plus,
     ),
 )
 
