@@ -10,6 +10,7 @@ import pytest
 from topspark_ros.cli.main import main
 from topspark_ros.topspark.profile import load_profile
 from topspark_ros.topspark.reproduce import CLAIM_FIELDS, Plan
+from topspark_ros.topspark.tradeoff import Constraints, InfeasibleError, select
 
 
 def test_plans_meet_the_issue() -> None:
@@ -57,4 +58,10 @@ def test_quick_reproduce_writes_every_step(
     assert report.count("| mnist |") == len(plan.sizes) * len(plan.rules)
     for heading in ("## Claims", "## Step 1", "## Step 2", "## Step 3", "## Step 4"):
         assert heading in report
+    # Step 4's verdict in the report is the selection rule applied to the saved profile.
+    try:
+        verdict = f"Selected: T={select(profile, Constraints()).point.timesteps}."
+    except InfeasibleError:
+        verdict = "No feasible point:"
+    assert verdict in report.split("## Step 4")[1]
     assert "reproduce done" in capsys.readouterr().out

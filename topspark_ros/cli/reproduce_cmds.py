@@ -10,10 +10,8 @@ from pathlib import Path
 from topspark_ros.cli.common import add_config_args, load_data, params_from_args
 from topspark_ros.data import Dataset
 from topspark_ros.energy import load_energy_model
-from topspark_ros.topspark.profile import profile_from_records, save_profile
 from topspark_ros.topspark.report import render
 from topspark_ros.topspark.reproduce import Plan, run_all
-from topspark_ros.topspark.tradeoff import Constraints, InfeasibleError, profile_table, select
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,36 +48,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - start:7.1f} s] {message}", flush=True)
 
-    outcome = run_all(plan, base, load, args.out, energy, log)
-    records = [r.as_dict() for r in outcome.sweep]
-    profile = profile_from_records(
-        records,
-        plan.datasets[0],
-        plan.sweep_size,
-        base.rule,
-        enhanced=True,
-        baseline_timesteps=plan.reference_t,
-    )
-    profile_path = save_profile(args.out / "profile.yaml", profile, notes=[command])
-    constraints = Constraints()
-    lines = [
-        (
-            f"Profile of the enhanced sweep: `{profile_path.name}` (T, accuracy, latency, energy, "
-            "memory per point). Selection with the default constraints (accuracy within 2 points "
-            "of T=350), cost = latency + inference energy relative to the baseline:"
-        ),
-        "",
-        "```",
-        *profile_table(profile, constraints),
-        "```",
-        "",
-    ]
-    try:
-        chosen = select(profile, constraints)
-        lines.append(f"Selected: T={chosen.point.timesteps}. {chosen.reason}")
-    except InfeasibleError as err:
-        lines.append(f"No feasible point: {err}")
-    report = render(args.out, outcome, base, lines, command)
+    outcome = run_all(plan, base, load, args.out, energy, log, command)
+    report = render(args.out, outcome, base, command)
     log(f"reproduce done -> {report}")
     return 0
 

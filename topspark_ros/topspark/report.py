@@ -11,6 +11,7 @@ from topspark_ros.topspark.enhance import RULES, enhanced_values
 from topspark_ros.topspark.experiment import PointResult
 from topspark_ros.topspark.reproduce import Claim, Outcome
 from topspark_ros.topspark.sensitivity import ranking
+from topspark_ros.topspark.tradeoff import profile_table
 
 ACCURACY_MARGIN = 2.0  # points: the paper's "within 2% of the full-timestep network"
 LATENCY_TARGET = 3.5
@@ -76,13 +77,31 @@ def rules_table(base: NetworkParams, steps: Sequence[int]) -> list[str]:
     return lines
 
 
-def render(
-    out_dir: Path,
-    outcome: Outcome,
-    base: NetworkParams,
-    profile_lines: Sequence[str],
-    command: str,
-) -> Path:
+def profile_section(outcome: Outcome) -> list[str]:
+    """Step 4: the profile's table and the point the default constraints select."""
+    chosen = outcome.selection
+    verdict = (
+        f"Selected: T={chosen.point.timesteps}. {chosen.reason}"
+        if chosen is not None
+        else f"No feasible point: {outcome.infeasible}"
+    )
+    return [
+        (
+            f"Profile of the enhanced sweep: `{outcome.profile_path.name}` (T, accuracy, "
+            "latency, energy, memory per point). Selection with the default constraints "
+            "(accuracy within 2 points of T=350), cost = latency + inference energy relative "
+            "to the baseline:"
+        ),
+        "",
+        "```",
+        *profile_table(outcome.profile, outcome.constraints),
+        "```",
+        "",
+        verdict,
+    ]
+
+
+def render(out_dir: Path, outcome: Outcome, base: NetworkParams, command: str) -> Path:
     """Write ``out_dir/report.md`` from a finished reproduction and return its path."""
     plan = outcome.plan
     sens_steps = sorted({p.timesteps for p in outcome.sensitivity}, reverse=True)
@@ -143,10 +162,10 @@ def render(
         "",
         "## Step 4: operating-point profile and selection",
         "",
-        *profile_lines,
+        *profile_section(outcome),
         "",
     ]
     return atomic_write_bytes(out_dir / "report.md", "\n".join(lines).encode())
 
 
-__all__ = ["claims_table", "render", "rules_table", "sweep_table"]
+__all__ = ["claims_table", "profile_section", "render", "rules_table", "sweep_table"]

@@ -20,8 +20,10 @@ from topspark_ros.snn.params import NetworkParams
 from topspark_ros.topspark.enhance import REFERENCE_TIMESTEPS, enhance
 from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
 from topspark_ros.topspark.outputs import write_rows
+from topspark_ros.topspark.profile import Profile, profile_from_records, save_profile
 from topspark_ros.topspark.sensitivity import Perturbation, run_sensitivity, write_sensitivity
 from topspark_ros.topspark.sweep import run_sweep, sweep_specs, write_results
+from topspark_ros.topspark.tradeoff import Constraints, InfeasibleError, Selection, select
 
 Loader = Callable[[str, str, int], Dataset]
 Log = Callable[[str], None]
@@ -221,6 +223,11 @@ class Outcome:
     sweep: list[PointResult]
     sensitivity: list[Perturbation]
     claims: list[Claim]
+    profile: Profile
+    profile_path: Path
+    constraints: Constraints
+    selection: Selection | None  # None when no point meets the constraints
+    infeasible: str = ""  # why, when selection is None
 
 
 def run_all(
@@ -230,8 +237,13 @@ def run_all(
     out_dir: Path,
     energy: EnergyModel | None = None,
     log: Log | None = None,
+    command: str = "topspark reproduce",
 ) -> Outcome:
-    """Steps 1-3 in order, writing each step's files as soon as it is done."""
+    """Steps 1-4 in order, writing each step's files as soon as it is done.
+
+    Step 4 profiles the enhanced sweep (``profile.yaml``, its notes naming ``command``) and
+    selects from it with the default constraints.
+    """
     say = log or (lambda _msg: None)
     dataset = plan.datasets[0]
     train = load(dataset, "train", plan.sweep_train)
@@ -279,7 +291,24 @@ def run_all(
     write_sensitivity(out_dir / "sensitivity", sensitivity)
     claims = run_claims(plan, base, load, energy, say)
     write_claims(out_dir, claims)
-    return Outcome(plan, sweep, sensitivity, claims)
+    profile = profile_from_records(
+        [r.as_dict() for r in sweep],
+        dataset,
+        plan.sweep_size,
+        base.rule,
+        enhanced=True,
+        baseline_timesteps=plan.reference_t,
+    )
+    profile_path = save_profile(out_dir / "profile.yaml", profile, notes=[command])
+    constraints = Constraints()
+    try:
+        chosen: Selection | None = select(profile, constraints)
+        why = ""
+    except InfeasibleError as err:
+        chosen, why = None, str(err)
+    return Outcome(
+        plan, sweep, sensitivity, claims, profile, profile_path, constraints, chosen, why
+    )
 
 
 __all__ = ["CLAIM_FIELDS", "Claim", "Outcome", "Plan", "run_all", "run_claims", "write_claims"]
