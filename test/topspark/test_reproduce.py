@@ -60,7 +60,7 @@ def test_quick_reproduce_writes_every_step(
         assert heading in report
     # Step 4's verdict in the report is the selection rule applied to the saved profile.
     try:
-        verdict = f"Selected: T={select(profile, Constraints()).point.timesteps}."
+        verdict = f"Selected: T={select(profile, Constraints()).point.timesteps}:"
     except InfeasibleError:
         verdict = "No feasible point:"
     assert verdict in report.split("## Step 4")[1]

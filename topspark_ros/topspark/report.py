@@ -81,7 +81,7 @@ def profile_section(outcome: Outcome) -> list[str]:
     """Step 4: the profile's table and the point the default constraints select."""
     chosen = outcome.selection
     verdict = (
-        f"Selected: T={chosen.point.timesteps}. {chosen.reason}"
+        f"Selected: {chosen.reason}"
         if chosen is not None
         else f"No feasible point: {outcome.infeasible}"
     )
