@@ -105,9 +105,7 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
         lateral = stats.exc_spikes + stats.inh_spikes * (n - 1.0)
     else:
         lateral = stats.exc_spikes * (n - 1.0)
-    neuron_updates = stats.steps * n * (2.0 if layer else 1.0)
-    if params.deadline_spike:
-        neuron_updates += stats.deadline * n
+    neuron_updates = (stats.steps * (2.0 if layer else 1.0) + stats.deadline) * n
     depressions = stats.depressions if learn else 0.0
     potentiations = stats.potentiations if learn else 0.0
     folded = stats.folded if learn else 0.0

@@ -409,12 +409,13 @@ def present(
                 ref_cnt_e[j] = r - 1 if r > 0 else 0
                 current[j] = 0.0
         n_exc_prev = 0
-        forced = -1
         if deadline and t == timesteps - 1 and total == 0:
+            # Lift the nearest neuron over its threshold; it then fires like any other.
             forced = nearest_threshold(v_e, v_th)
+            v_e[forced] = max(v_e[forced], v_th[forced] + np.float32(1.0))
             stats[STAT_DEADLINE] += 1
         for j in range(n):
-            if v_e[j] > v_th[j] or j == forced:
+            if v_e[j] > v_th[j]:
                 v_e[j] = reset_e
                 ref_cnt_e[j] = ref_e
                 counts[j] += 1

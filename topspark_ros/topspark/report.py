@@ -80,6 +80,8 @@ def rules_table(base: NetworkParams, steps: Sequence[int]) -> list[str]:
 def profile_section(outcome: Outcome) -> list[str]:
     """Step 4: the profile's table and the point the default constraints select."""
     chosen = outcome.selection
+    drop = outcome.constraints.max_accuracy_drop
+    floor = "no accuracy floor" if drop is None else f"accuracy within {100 * drop:g} points"
     verdict = (
         f"Selected: {chosen.reason}"
         if chosen is not None
@@ -89,8 +91,8 @@ def profile_section(outcome: Outcome) -> list[str]:
         (
             f"Profile of the enhanced sweep: `{outcome.profile_path.name}` (T, accuracy, "
             "latency, energy, memory per point). Selection with the default constraints "
-            "(accuracy within 2 points of T=350), cost = latency + inference energy relative "
-            "to the baseline:"
+            f"({floor} of T={outcome.profile.baseline_timesteps}), cost = latency + inference "
+            "energy relative to the baseline:"
         ),
         "",
         "```",
