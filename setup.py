@@ -58,6 +58,8 @@ setup(
         "tqdm>=4.60",
         "opencv-python-headless>=4.5",
         "matplotlib>=3.5",
+        "cyclonedds>=11.0",  # the first release with wheels for CPython 3.10-3.12
+        "rosbags>=0.10",  # explicit typestores (get_typestore, Typestore.serialize_cdr)
     ],
     extras_require={
         "test": [
@@ -67,6 +69,8 @@ setup(
             "types-PyYAML",
             "types-tqdm",
             "catkin_pkg>=0.5",
+            "colcon-core",
+            "colcon-ros",
         ],
     },
     entry_points={"console_scripts": ["topspark = topspark_ros.cli.main:run"]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from topspark_ros.data import load_sample
 from topspark_ros.snn import kernels as kn
 from topspark_ros.snn.encoding import poisson_encode, spike_probability_scale
 from topspark_ros.snn.network import Network, pack_constants
-from topspark_ros.snn.params import NetworkParams
+from topspark_ros.snn.params import NetworkParams, load_preset
 from topspark_ros.snn.rng import rng_new
 from topspark_ros.snn.state import ModelState
 
@@ -786,3 +787,135 @@ def test_input_mean_is_the_same_as_scaling_the_rate() -> None:
     for a, b in zip(normalised, doubled, strict=True):
         np.testing.assert_array_equal(a, b)
     assert normalised[3][:, kn.STAT_INPUT_SPIKES].sum() > 0
+
+
+# --------------------------------------------------------------------------- early exit
+
+# sha256 of a fixed train + respond run (tuned preset, N20, T60, both inhibitions) made with the
+# kernels before the early exit existed: margin 0 must reproduce it bit for bit.
+GOLDEN_SHA256 = "69e15e9e41fe9cae64e29ac54b62c9047aa690b517f12a99e2cd76999a173c5e"
+
+
+def golden_digest(**changes: object) -> str:
+    """sha256 over counts, stats, weights and theta of the fixed run behind GOLDEN_SHA256."""
+    images = load_sample("mnist", "train").images[:60]
+    digest = hashlib.sha256()
+    for inhibition in ("layer", "direct"):
+        p = load_preset("tuned").replace(
+            n_neurons=20, timesteps=60, inhibition=inhibition, **changes
+        )
+        net = Network.fresh(p, seed=3)
+        learnt = net.train(images[:40])
+        answered = net.respond(images[40:])
+        for array in (*learnt, *answered, net.state.weights, net.state.theta):
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def test_margin_zero_is_bit_identical_to_the_kernels_before_early_exit() -> None:
+    assert golden_digest() == GOLDEN_SHA256
+
+
+def test_unreachable_margin_changes_nothing() -> None:
+    # Tracking the leader must not disturb the run when the margin is never reached.
+    assert golden_digest(early_exit_margin=1000) == GOLDEN_SHA256
+
+
+def test_learning_ignores_the_margin() -> None:
+    images = load_sample("mnist", "train").images[:20].reshape(20, -1)
+    p = load_preset("tuned").replace(n_neurons=10, timesteps=60)
+    w0 = ModelState.initial(p, seed=1).weights
+    plain = run(p, images, w0, learn=True)
+    margin = run(p.replace(early_exit_margin=1), images, w0, learn=True)
+    for a, b in zip(plain, margin, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_exit_hand_example() -> None:
+    # Neuron 0 fires on every step (no refractory period, no inhibition), neuron 1 never does.
+    p = NetworkParams(
+        n_inputs=1,
+        n_neurons=2,
+        refrac_exc=0.0,
+        w_exc_inh=0.0,
+        min_spikes=0,
+        early_exit_margin=3,
+    )
+    w = np.array([[20.0, 0.0]], np.float32)
+    steps = [[0]] * 10
+    out = present(p, w, steps)
+    assert out.counts.tolist() == [3, 0]
+    assert out.stats[kn.STAT_STEPS] == 3
+    assert out.stats[kn.STAT_INPUT_SPIKES] == 3  # the input spikes actually presented
+    # Ending before min_spikes would only cause a re-presentation: it waits for them.
+    out = present(p.replace(min_spikes=5), w, steps)
+    assert out.counts.tolist() == [5, 0]
+    assert out.stats[kn.STAT_STEPS] == 5
+    # Learning always runs the full T.
+    out = present(p, w, steps, learn=True)
+    assert out.stats[kn.STAT_STEPS] == 10
+
+
+def test_early_exit_needs_a_lead_not_a_count() -> None:
+    # Both neurons fire on every step: a tie never ends the presentation.
+    p = NetworkParams(
+        n_inputs=1, n_neurons=2, refrac_exc=0.0, w_exc_inh=0.0, min_spikes=0, early_exit_margin=1
+    )
+    out = present(p, np.array([[20.0, 20.0]], np.float32), [[0]] * 8)
+    assert out.counts.tolist() == [8, 8]
+    assert out.stats[kn.STAT_STEPS] == 8
+
+
+def first_exit(counts_by_step: list[np.ndarray], margin: int, min_spikes: int) -> int:
+    """NumPy reference: the first step count at which the leader leads by ``margin``; else T."""
+    for t, counts in enumerate(counts_by_step, start=1):
+        ranked = np.sort(counts)
+        runner = ranked[-2] if ranked.size > 1 else 0
+        if ranked[-1] - runner >= margin and counts.sum() >= min_spikes:
+            return t
+    return len(counts_by_step)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 5])
+@pytest.mark.parametrize("margin", [1, 2, 4])
+@pytest.mark.parametrize("inhibition", ["layer", "direct"])
+def test_early_exit_matches_prefix_reference(seed: int, margin: int, inhibition: str) -> None:
+    # The early-exit run equals the full run cut at the first step where the lead (from the
+    # cumulative counts of each prefix of the input) reaches the margin.
+    rng = np.random.default_rng(seed)
+    n_in, n, t_max = 8, 5, 40
+    p = NetworkParams(
+        n_inputs=n_in,
+        n_neurons=n,
+        min_spikes=2,
+        refrac_exc=1.0,
+        w_inh_exc=2.0,
+        inhibition=inhibition,
+    )
+    # Columns of unequal strength, so that leads of several spikes build up at various steps.
+    strength = rng.permutation([8.0, 3.0, 2.0, 1.5, 1.0])
+    w = (rng.random((n_in, n)) * strength).astype(np.float32)
+    steps = [list(np.flatnonzero(rng.random(n_in) < 0.4)) for _ in range(t_max)]
+    prefixes = [present(p, w, steps[:t]).counts for t in range(1, t_max + 1)]
+    expected_steps = first_exit(prefixes, margin, p.min_spikes)
+    out = present(p.replace(early_exit_margin=margin), w, steps)
+    assert out.stats[kn.STAT_STEPS] == expected_steps
+    np.testing.assert_array_equal(out.counts, prefixes[expected_steps - 1])
+    assert out.stats[kn.STAT_INPUT_SPIKES] == sum(len(s) for s in steps[:expected_steps])
+
+
+def test_early_exit_shortens_inference_on_digits() -> None:
+    images = load_sample("mnist", "train").images[:40].reshape(40, -1)
+    p = load_preset("tuned").replace(n_neurons=20, timesteps=100)
+    net = Network.fresh(p, seed=0)
+    net.train(images)
+    w = net.state.weights
+    _, _, full, full_stats = run(p, images, w, learn=False)
+    _, _, short, short_stats = run(p.replace(early_exit_margin=2), images, w, learn=False)
+    assert short_stats[:, kn.STAT_STEPS].mean() < 0.8 * full_stats[:, kn.STAT_STEPS].mean()
+    assert (short_stats[:, kn.STAT_STEPS] <= full_stats[:, kn.STAT_STEPS]).all()
+    leader = short.argmax(axis=1)
+    ranked = np.sort(short, axis=1)
+    exited = short_stats[:, kn.STAT_STEPS] < p.timesteps * short_stats[:, kn.STAT_PRESENTATIONS]
+    assert ((ranked[:, -1] - ranked[:, -2])[exited] >= 2).all()
+    assert (leader == full.argmax(axis=1)).mean() > 0.5

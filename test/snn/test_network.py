@@ -54,6 +54,8 @@ def test_pack_constants() -> None:
     assert k[kn.K_P_SCALE] == pytest.approx(p.input_rate * 0.5 / 1000 / 255)
     assert k[kn.K_MIN_SPIKES] == p.min_spikes
     assert k[kn.K_MAX_RETRIES] == p.max_retries
+    assert k[kn.K_EXIT_MARGIN] == 0
+    assert pack_constants(p.replace(early_exit_margin=4))[kn.K_EXIT_MARGIN] == 4
 
 
 def test_flatten_images() -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from topspark_ros.cli import data_cmds, method_cmds, profile_cmds, reproduce_cmds, snn_cmds
+from topspark_ros.cli import (
+    data_cmds,
+    method_cmds,
+    node_cmds,
+    profile_cmds,
+    reproduce_cmds,
+    snn_cmds,
+)
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -15,6 +22,7 @@ REGISTRARS: list[Registrar] = [
     profile_cmds.register,
     reproduce_cmds.register,
     data_cmds.register,
+    node_cmds.register,
 ]
 
 __all__ = ["REGISTRARS"]

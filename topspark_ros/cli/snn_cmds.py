@@ -22,6 +22,7 @@ from topspark_ros.snn.model_io import load_model, save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.training import assign, evaluate, train_epochs
+from topspark_ros.topspark.enhance import record_base
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,6 +105,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = None if args.no_eval else load_split(args, "test", args.test_samples)
     net = Network.fresh(params, args.seed)
     net.state.dataset = args.dataset
+    if getattr(args, "enhance", False):
+        record_base(net.state.extra, params_from_args(args, enhanced=False))
     with progress_bar(len(train) * args.epochs, "train") as bar:
         stats = train_epochs(net, train.images, args.epochs, bar)
     n_assign = min(args.assign_samples, len(train))

@@ -1,4 +1,4 @@
-"""Datasets: IDX reading, data-directory lookup, the embedded sample and the downloader."""
+"""Datasets (IDX files, data directories, embedded sample, download) and image preprocessing."""
 
 from topspark_ros.data.datasets import (
     DATASETS,
@@ -10,10 +10,12 @@ from topspark_ros.data.datasets import (
 )
 from topspark_ros.data.download import MIRRORS, download_dataset
 from topspark_ros.data.idx import read_idx, write_idx
+from topspark_ros.data.preprocess import ENCODINGS, preprocess
 from topspark_ros.data.sample import load_sample, make_sample, sample_meta
 
 __all__ = [
     "DATASETS",
+    "ENCODINGS",
     "MIRRORS",
     "SPLITS",
     "Dataset",
@@ -21,6 +23,7 @@ __all__ = [
     "load_dataset",
     "load_sample",
     "make_sample",
+    "preprocess",
     "read_idx",
     "resolve_data_dir",
     "sample_meta",

@@ -54,7 +54,10 @@ K_RULE = 25  # 0 pair STDP, 1 weight-dependent STDP
 K_INHIB = 26  # 0 inhibitory layer, 1 direct lateral inhibition
 K_DEADLINE = 27  # 1: a silent presentation ends with a spike from the neuron nearest threshold
 K_INPUT_MEAN = 28  # > 0: each image's drive is scaled to this mean pixel value
-K_SIZE = 29
+K_EXIT_MARGIN = (
+    29  # > 0, inference only: stop once one neuron leads all others by this many spikes
+)
+K_SIZE = 30
 
 RULE_PAIR = 0
 RULE_WEIGHT_DEPENDENT = 1
@@ -64,7 +67,7 @@ INHIB_DIRECT = 1
 STAT_INPUT_SPIKES = 0
 STAT_EXC_SPIKES = 1
 STAT_INH_SPIKES = 2
-STAT_STEPS = 3
+STAT_STEPS = 3  # steps simulated (fewer than T x presentations after an early exit)
 STAT_PRESENTATIONS = 4
 STAT_DEPRESSIONS = 5  # synapse updates by presynaptic (depression) STDP
 STAT_POTENTIATIONS = 6  # synapse updates by postsynaptic (potentiation) STDP
@@ -297,6 +300,10 @@ def present(
     spikes inhibit all other exc neurons the step after (or, 'direct', exc inhibit exc next step).
     With ``learn`` w holds raw weights scaled per column by ``lazy`` (float32 [L_SIZE, N], see
     ``L_*``) and colsum (float64 [N]) their column sums, kept up to date; else both are unused.
+    Without ``learn`` and with K_EXIT_MARGIN > 0 the presentation ends after the first step at
+    which one neuron has that many more spikes than any other and at least K_MIN_SPIKES spikes
+    were fired (an earlier end would only cause a re-presentation); the leader and runner-up
+    counts are updated on spikes only. Stats count the steps and input spikes actually used.
     work_f: float32 [5, N] scratch; work_i: int32 [6, max(N, n_in)] scratch.
     """
     n_in, n = w.shape
@@ -317,6 +324,8 @@ def present(
     rule = int(k[K_RULE])
     direct = int(k[K_INHIB]) == INHIB_DIRECT
     deadline = int(k[K_DEADLINE]) != 0
+    exit_margin = 0 if learn else int(k[K_EXIT_MARGIN])
+    min_spikes = int(k[K_MIN_SPIKES])
 
     v_e = work_f[0]
     v_i = work_f[1]
@@ -356,6 +365,10 @@ def present(
     n_inh_total = 0
     n_depress = 0
     n_potentiate = 0
+    leader = -1  # early exit: the neuron with the most spikes, its count and the runner-up's
+    top = 0
+    runner = 0
+    steps_run = timesteps
     for t in range(timesteps):
         changed = False
         if learn and any_post:
@@ -421,6 +434,16 @@ def present(
                 counts[j] += 1
                 exc_spk[n_exc_prev] = j
                 n_exc_prev += 1
+                if exit_margin > 0:
+                    c = counts[j]
+                    if j == leader:
+                        top = c
+                    elif c > top:
+                        runner = top
+                        leader = j
+                        top = c
+                    elif c > runner:
+                        runner = c
                 if learn:
                     theta[j] += theta_plus
                     v_th[j] = thresh_e + theta[j]
@@ -447,10 +470,15 @@ def present(
             for j in range(n):
                 colsum[j] += delta[j]
                 delta[j] = 0.0
-    stats[STAT_INPUT_SPIKES] += step_ptr[timesteps]
+        # Early exit (only a spike can change the lead): enough spikes and a clear leader.
+        lead = top - runner
+        if n_exc_prev > 0 and exit_margin > 0 and lead >= exit_margin and total >= min_spikes:
+            steps_run = t + 1
+            break
+    stats[STAT_INPUT_SPIKES] += step_ptr[steps_run]
     stats[STAT_EXC_SPIKES] += total
     stats[STAT_INH_SPIKES] += n_inh_total
-    stats[STAT_STEPS] += timesteps
+    stats[STAT_STEPS] += steps_run
     stats[STAT_PRESENTATIONS] += 1
     stats[STAT_DEPRESSIONS] += n_depress
     stats[STAT_POTENTIATIONS] += n_potentiate
@@ -539,6 +567,7 @@ def run_batch(
 
 
 __all__ = [
+    "K_EXIT_MARGIN",
     "K_SIZE",
     "L_SIZE",
     "STAT_SIZE",

@@ -49,6 +49,7 @@ def pack_constants(p: NetworkParams) -> npt.NDArray[np.float64]:
     k[kn.K_INHIB] = INHIBITIONS.index(p.inhibition)
     k[kn.K_DEADLINE] = 1.0 if p.deadline_spike else 0.0
     k[kn.K_INPUT_MEAN] = p.input_mean
+    k[kn.K_EXIT_MARGIN] = p.early_exit_margin
     return k
 
 

@@ -49,6 +49,15 @@ class NetworkParams:
         default=False,
         metadata=spec("a silent presentation ends with a spike of the neuron nearest threshold"),
     )
+    early_exit_margin: int = field(
+        default=0,
+        metadata=spec(
+            "inference: end a presentation once one neuron leads every other by this many spikes "
+            "(0: off)",
+            0,
+            1000,
+        ),
+    )
     v_rest_exc: float = field(default=-65.0, metadata=spec("excitatory rest (mV)", -200.0, 0.0))
     v_reset_exc: float = field(default=-65.0, metadata=spec("excitatory reset (mV)", -200.0, 0.0))
     v_thresh_exc: float = field(

@@ -8,12 +8,16 @@ and to infer at T. The evidence behind each rule is in docs/enhancement.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 
+from topspark_ros import config
+from topspark_ros.errors import ModelError
 from topspark_ros.snn.params import NetworkParams
 
 REFERENCE_TIMESTEPS = 350
+BASE_PARAMS_KEY = "base_params"  # model-file ``extra`` key: the full-T parameters before the rules
 
 
 @dataclass(frozen=True)
@@ -95,4 +99,37 @@ def enhance(
     return params.replace(timesteps=t, **enhanced_values(params, t, reference))
 
 
-__all__ = ["REFERENCE_TIMESTEPS", "RULES", "Rule", "enhance", "enhanced_values", "reduction"]
+def record_base(extra: MutableMapping[str, str], base: NetworkParams) -> None:
+    """Store the full-T ``base`` parameters in a model's ``extra``, so it can be re-targeted."""
+    extra[BASE_PARAMS_KEY] = json.dumps(config.to_mapping(base), sort_keys=True)
+
+
+def params_at(
+    params: NetworkParams, extra: Mapping[str, str], timesteps: int, enhanced: bool
+) -> NetworkParams:
+    """A model's parameters at ``timesteps``: with ``enhanced``, the rules applied to the base
+    parameters recorded at training (else to the model's own); without, only T changes."""
+    if not enhanced:
+        return params.replace(timesteps=timesteps)
+    base = params
+    if BASE_PARAMS_KEY in extra:
+        try:
+            mapping = json.loads(extra[BASE_PARAMS_KEY])
+        except json.JSONDecodeError as err:
+            raise ModelError(f"model extra '{BASE_PARAMS_KEY}' is not JSON ({err.msg})") from err
+        base = config.from_mapping(NetworkParams, mapping, f"model extra '{BASE_PARAMS_KEY}'")
+        base = base.replace(n_inputs=params.n_inputs, n_neurons=params.n_neurons)
+    return enhance(base, timesteps)
+
+
+__all__ = [
+    "BASE_PARAMS_KEY",
+    "REFERENCE_TIMESTEPS",
+    "RULES",
+    "Rule",
+    "enhance",
+    "enhanced_values",
+    "params_at",
+    "record_base",
+    "reduction",
+]

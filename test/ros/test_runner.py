@@ -1,0 +1,124 @@
+"""NodeRunner: handlers get converted data (with time when asked), the worker publishes work and
+diagnostics, known errors become warnings and unexpected ones stop the runner."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from topspark_ros.errors import DataError
+from topspark_ros.nodes.config import TimestepManagerConfig
+from topspark_ros.nodes.messages import OK, DiagnosticStatus
+from topspark_ros.ros.runner import NodeRunner
+from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
+
+
+class Recorder:
+    """A logger and a publisher that keep what they get."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self.published: list[tuple[str, Any]] = []
+
+    def info(self, msg: str) -> None:
+        self.lines.append(("info", msg))
+
+    def warning(self, msg: str) -> None:
+        self.lines.append(("warning", msg))
+
+    def error(self, msg: str) -> None:
+        self.lines.append(("error", msg))
+
+    def publish(self, topic: str, data: Any) -> None:
+        self.published.append((topic, data))
+
+
+class Logic:
+    """A stand-in node logic: counts calls, fails on request."""
+
+    def __init__(self, fail_work: bool = False) -> None:
+        self.got: list[tuple[Any, ...]] = []
+        self.fail_work = fail_work
+        self.ticks = 0
+
+    def on_plain(self, data: Any) -> None:
+        if data == "bad":
+            raise DataError("bad data")
+        self.got.append((data,))
+
+    def on_timed(self, data: Any, now_ns: int) -> None:
+        self.got.append((data, now_ns))
+
+    def diagnostics(self) -> DiagnosticStatus:
+        return DiagnosticStatus(OK, "logic", f"{self.ticks} ticks")
+
+
+def _work(logic: Logic, now_ns: int) -> list[tuple[str, Any]]:
+    if logic.fail_work:
+        raise RuntimeError("boom")
+    logic.ticks += 1
+    return [("out", logic.ticks)]
+
+
+SPEC = NodeSpec(
+    name="fake",
+    executable="fake_node",
+    config=TimestepManagerConfig,
+    build=lambda config, logger: Logic(),
+    subscriptions=(),
+    publications=(),
+    work=_work,
+    work_period_s=0.01,
+    diagnostics=lambda logic, now_ns: logic.diagnostics(),
+    serialise=True,
+)
+PLAIN = Subscription("a", "std_msgs/msg/String", None, "on_plain")
+TIMED = Subscription("b", "std_msgs/msg/String", None, "on_timed", with_time=True)
+
+
+def _runner(logic: Logic, rec: Recorder, spec: NodeSpec = SPEC) -> NodeRunner:
+    config = TimestepManagerConfig(diagnostics_period_s=0.1)
+    return NodeRunner(spec, config, logic, rec.publish, lambda: 42, rec)
+
+
+def test_handle_passes_time_only_when_asked_and_turns_known_errors_into_warnings() -> None:
+    logic, rec = Logic(), Recorder()
+    runner = _runner(logic, rec)
+    runner.handle(PLAIN, "x")
+    runner.handle(TIMED, "y")
+    runner.handle(PLAIN, "bad")
+    assert logic.got == [("x",), ("y", 42)]
+    assert rec.lines == [("warning", "a: bad data")]
+
+
+def test_worker_publishes_work_and_diagnostics_until_stopped() -> None:
+    logic, rec = Logic(), Recorder()
+    runner = _runner(logic, rec)
+    runner.start()
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and len([t for t, _ in rec.published if t == "out"]) < 3:
+        time.sleep(0.01)
+    assert runner.running
+    runner.stop()
+    assert not runner.running
+    outs = [d for t, d in rec.published if t == "out"]
+    assert outs[:3] == [1, 2, 3]
+    diags = [d for t, d in rec.published if t == DIAGNOSTICS_TOPIC]
+    assert diags and diags[0].name == "logic"
+
+
+def test_unexpected_worker_error_stops_the_runner_and_is_kept() -> None:
+    logic, rec = Logic(fail_work=True), Recorder()
+    runner = _runner(logic, rec, replace(SPEC, serialise=False))
+    runner.start()
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and runner.failure is None:
+        time.sleep(0.01)
+    assert isinstance(runner.failure, RuntimeError)
+    assert not runner.running
+    assert rec.lines[-1] == ("error", "fake: worker stopped: RuntimeError: boom")
+    with pytest.raises(RuntimeError, match="boom"):
+        raise runner.failure

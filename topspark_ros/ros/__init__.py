@@ -1,0 +1,1 @@
+"""Thin transport adapters for the node logic: rclpy (ROS 2) and DDS (cyclonedds, ROS 2 wire)."""

@@ -1,0 +1,99 @@
+"""Run one node's logic over Cyclone DDS with ROS 2-compatible topics, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from topspark_ros.nodes.messages import LoggerLike
+from topspark_ros.ros.dds.transport import DdsTransport
+from topspark_ros.ros.runner import NodeRunner
+from topspark_ros.ros.wiring import (
+    DIAGNOSTICS_TOPIC,
+    DIAGNOSTICS_TYPE,
+    NodeSpec,
+    Subscription,
+    qos_of,
+)
+
+FAILURE_POLL_S = 0.2
+
+
+class DdsNode:
+    """A node's logic wired to DDS: readers feed the runner, the runner's output is written."""
+
+    def __init__(
+        self,
+        spec: NodeSpec,
+        config: Any,
+        logger: LoggerLike,
+        domain_id: int | None = None,
+        namespace: str = "",
+    ) -> None:
+        self.spec = spec
+        self.transport = DdsTransport(domain_id, namespace)
+        self._logger = logger
+        try:
+            logic = spec.build(config, logger)
+            self._writers = {
+                pub.topic: self.transport.publisher(pub.topic, pub.msgtype, pub.qos)
+                for pub in spec.publications
+            }
+            self._diagnostics = self.transport.publisher(DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE)
+            self.runner = NodeRunner(spec, config, logic, self._publish, time.time_ns, logger)
+            for sub in spec.subscriptions:
+                qos, reliability = qos_of(sub, config)
+                into = sub.data if sub.data is not None else str
+                self.transport.subscribe(
+                    sub.topic, sub.msgtype, self._deliver(sub), qos, reliability, into=into
+                )
+        except BaseException:
+            self.transport.close()
+            raise
+
+    def _deliver(self, sub: Subscription) -> Callable[[Any], None]:
+        """The DDS callback of ``sub``: hand the converted data to the runner."""
+        return lambda data: self.runner.handle(sub, data)
+
+    def _publish(self, topic: str, data: Any) -> None:
+        """Write ``data`` on ``topic``; diagnostics go out as a one-status DiagnosticArray."""
+        if topic == DIAGNOSTICS_TOPIC:
+            array = self.transport.converter.diagnostic_array([data], time.time_ns())
+            self._diagnostics.publish(array)
+        else:
+            self._writers[topic].publish(data)
+
+    def start(self) -> None:
+        """Start the worker."""
+        self.runner.start()
+
+    def close(self) -> None:
+        """Stop the worker and leave the domain."""
+        self.runner.stop()
+        self.transport.close()
+
+
+def run_dds_node(
+    spec: NodeSpec, config: Any, domain_id: int | None, namespace: str, logger: LoggerLike
+) -> int:
+    """Run ``spec``'s node until SIGINT/SIGTERM (exit 0) or until its worker fails (exit 1)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    node = DdsNode(spec, config, logger, domain_id, namespace)
+    try:
+        node.start()
+        logger.info(f"ready on DDS domain {node.transport.domain_id} (namespace '{namespace}')")
+        while not stop.wait(FAILURE_POLL_S):
+            if node.runner.failure is not None:
+                return 1
+        logger.info("shutting down")
+        return 0
+    finally:
+        node.close()
+
+
+__all__ = ["DdsNode", "run_dds_node"]

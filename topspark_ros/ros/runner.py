@@ -1,0 +1,105 @@
+"""Drives a node's logic on any transport: handlers for incoming data, a worker thread for the
+logic's periodic work and diagnostics. The transports (DDS, rclpy) only convert and deliver."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from topspark_ros.errors import TopsparkError
+from topspark_ros.nodes.messages import DiagnosticStatus, LoggerLike
+from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
+
+Publish = Callable[[str, Any], None]
+Clock = Callable[[], int]
+
+
+class NodeRunner:
+    """Runs ``logic`` (built from ``spec``) and publishes what it produces through ``publish``.
+
+    ``clock`` gives now_ns (wall or simulated time). ``handle`` is called from transport threads;
+    the worker thread calls ``spec.work`` and publishes diagnostics every
+    ``config.diagnostics_period_s``. An unexpected exception in the worker stops the runner and
+    is kept in ``failure`` so the process can exit non-zero.
+    """
+
+    def __init__(
+        self,
+        spec: NodeSpec,
+        config: Any,
+        logic: Any,
+        publish: Publish,
+        clock: Clock,
+        logger: LoggerLike,
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.logic = logic
+        self._publish = publish
+        self._clock = clock
+        self._logger = logger
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if spec.serialise else contextlib.nullcontext()
+        )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+
+    def handle(self, sub: Subscription, data: Any) -> None:
+        """Deliver converted ``data`` from ``sub`` to the logic; known errors become warnings."""
+        method = getattr(self.logic, sub.handler)
+        try:
+            with self._lock:
+                if sub.with_time:
+                    method(data, self._clock())
+                else:
+                    method(data)
+        except TopsparkError as err:
+            self._logger.warning(f"{sub.topic}: {err}")
+
+    def diagnostics(self) -> DiagnosticStatus:
+        """The logic's current diagnostic status."""
+        with self._lock:
+            return self.spec.diagnostics(self.logic, self._clock())
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._thread = threading.Thread(
+            target=self._work, name=f"{self.spec.name}-worker", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Ask the worker to finish and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker is alive and has not failed."""
+        return self._thread is not None and self._thread.is_alive() and self.failure is None
+
+    def _work(self) -> None:
+        period = float(self.config.diagnostics_period_s)
+        next_diag = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    outputs = self.spec.work(self.logic, self._clock())
+                for topic, data in outputs:
+                    self._publish(topic, data)
+                if time.monotonic() >= next_diag:
+                    self._publish(DIAGNOSTICS_TOPIC, self.diagnostics())
+                    next_diag = time.monotonic() + period
+                if self.spec.work_period_s > 0:
+                    self._stop.wait(self.spec.work_period_s)
+        except BaseException as err:  # kept for the process to report and exit non-zero
+            self.failure = err
+            self._logger.error(f"{self.spec.name}: worker stopped: {type(err).__name__}: {err}")
+
+
+__all__ = ["Clock", "NodeRunner", "Publish"]

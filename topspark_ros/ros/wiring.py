@@ -1,0 +1,247 @@
+"""What each node subscribes to, publishes and runs: one declarative table for every transport.
+
+The DDS adapter and the rclpy adapter both iterate these specs, so a topic, message type, QoS or
+handler is named once. Topic names are relative (launch files namespace and remap them), except
+``/diagnostics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from topspark_ros.nodes.config import (
+    OnlineLearnerConfig,
+    PerceptionConfig,
+    TimestepManagerConfig,
+)
+from topspark_ros.nodes.messages import (
+    BatteryReading,
+    Classification,
+    DiagnosticStatus,
+    ImageFrame,
+    Label,
+    LearningStatus,
+    LoggerLike,
+    ModelUpdate,
+    TimestepCommand,
+)
+
+QOS_PROFILES = ("default", "sensor", "latched")
+DIAGNOSTICS_TOPIC = "/diagnostics"
+DIAGNOSTICS_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
+STRING_TYPE = "std_msgs/msg/String"
+
+Outputs = list[tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A topic a node reads: messages become ``data`` (a dataclass; None: a String's text) and
+    go to the logic's method ``handler``, with the node clock's now_ns when ``with_time``."""
+
+    topic: str
+    msgtype: str
+    data: type | None
+    handler: str
+    qos: str = "default"
+    with_time: bool = False
+    reliability_param: str = ""  # config field overriding the QoS reliability, if any
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A topic a node writes, carrying ``data`` dataclasses as ``msgtype`` messages."""
+
+    topic: str
+    msgtype: str
+    data: type
+    qos: str = "default"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node: its config class, how to build its logic, its topics and its worker.
+
+    ``work(logic, now_ns)`` does one bounded unit of work and returns (topic, data) pairs to
+    publish; the worker calls it again after ``work_period_s`` (0: at once, as ``work`` itself
+    waits). ``diagnostics(logic, now_ns)`` is published every ``config.diagnostics_period_s``.
+    """
+
+    name: str
+    executable: str
+    config: type
+    build: Callable[[Any, LoggerLike], Any]
+    subscriptions: tuple[Subscription, ...]
+    publications: tuple[Publication, ...]
+    work: Callable[[Any, int], Outputs]
+    work_period_s: float
+    diagnostics: Callable[[Any, int], DiagnosticStatus]
+    serialise: bool = False  # the logic is not thread-safe: handlers and work take one lock
+
+
+# --- the three nodes --------------------------------------------------------------------------
+
+
+def _build_perception(config: PerceptionConfig, logger: LoggerLike) -> Any:
+    from topspark_ros.nodes.perception import Perception
+
+    return Perception(config, logger)
+
+
+def _build_manager(config: TimestepManagerConfig, logger: LoggerLike) -> Any:
+    from topspark_ros.nodes.timestep_manager import TimestepManager
+    from topspark_ros.packaged import default_profile_path
+    from topspark_ros.topspark.profile import load_profile
+
+    profile = load_profile(config.profile_path or default_profile_path())
+    return TimestepManager(config, profile, logger)
+
+
+def _build_learner(config: OnlineLearnerConfig, logger: LoggerLike) -> Any:
+    from topspark_ros.nodes.online_learner import OnlineLearner
+
+    return OnlineLearner(config, logger)
+
+
+def _perception_work(logic: Any, now_ns: int) -> Outputs:
+    result = logic.process_next(timeout_s=0.1)
+    return [] if result is None else [("classification", result)]
+
+
+def _manager_work(logic: Any, now_ns: int) -> Outputs:
+    command = logic.update(now_ns)
+    return [] if command is None else [("timestep_command", command)]
+
+
+def _learner_work(logic: Any, now_ns: int) -> Outputs:
+    status, update = logic.step(now_ns)
+    out: Outputs = []
+    if update is not None:
+        out.append(("model_update", update))
+    if status is not None:
+        out.append(("learning_status", status))
+    return out
+
+
+def _diagnostics_plain(logic: Any, now_ns: int) -> DiagnosticStatus:
+    status: DiagnosticStatus = logic.diagnostics()
+    return status
+
+
+def _diagnostics_timed(logic: Any, now_ns: int) -> DiagnosticStatus:
+    status: DiagnosticStatus = logic.diagnostics(now_ns)
+    return status
+
+
+_IMAGE = "sensor_msgs/msg/Image"
+_COMMAND = "topspark_ros/msg/TimestepCommand"
+_RESULT = "topspark_ros/msg/Classification"
+_UPDATE = "topspark_ros/msg/ModelUpdate"
+
+PERCEPTION = NodeSpec(
+    name="perception",
+    executable="perception_node",
+    config=PerceptionConfig,
+    build=_build_perception,
+    subscriptions=(
+        Subscription(
+            "image", _IMAGE, ImageFrame, "submit", "sensor", reliability_param="image_reliability"
+        ),
+        Subscription("timestep_command", _COMMAND, TimestepCommand, "on_command", "latched"),
+        Subscription("model_update", _UPDATE, ModelUpdate, "on_model_update", "latched"),
+    ),
+    publications=(Publication("classification", _RESULT, Classification),),
+    work=_perception_work,
+    work_period_s=0.0,
+    diagnostics=_diagnostics_plain,
+)
+
+TIMESTEP_MANAGER = NodeSpec(
+    name="timestep_manager",
+    executable="timestep_manager_node",
+    config=TimestepManagerConfig,
+    build=_build_manager,
+    subscriptions=(
+        Subscription(
+            "battery_state",
+            "sensor_msgs/msg/BatteryState",
+            BatteryReading,
+            "on_battery",
+            with_time=True,
+        ),
+        Subscription("classification", _RESULT, Classification, "on_result", with_time=True),
+    ),
+    publications=(Publication("timestep_command", _COMMAND, TimestepCommand, "latched"),),
+    work=_manager_work,
+    work_period_s=0.1,
+    diagnostics=_diagnostics_timed,
+    serialise=True,
+)
+
+ONLINE_LEARNER = NodeSpec(
+    name="online_learner",
+    executable="online_learner_node",
+    config=OnlineLearnerConfig,
+    build=_build_learner,
+    subscriptions=(
+        Subscription("image", _IMAGE, ImageFrame, "on_image", "sensor", True, "image_reliability"),
+        Subscription("classification", _RESULT, Classification, "on_result", with_time=True),
+        Subscription("environment", STRING_TYPE, None, "on_environment", with_time=True),
+        Subscription("label", "topspark_ros/msg/Label", Label, "on_label"),
+        Subscription("timestep_command", _COMMAND, TimestepCommand, "on_command", "latched"),
+    ),
+    publications=(
+        Publication("learning_status", "topspark_ros/msg/LearningStatus", LearningStatus),
+        Publication("model_update", _UPDATE, ModelUpdate, "latched"),
+    ),
+    work=_learner_work,
+    work_period_s=0.02,
+    diagnostics=_diagnostics_plain,
+)
+
+NODES: dict[str, NodeSpec] = {
+    spec.name: spec for spec in (PERCEPTION, TIMESTEP_MANAGER, ONLINE_LEARNER)
+}
+
+
+def node_spec(name: str) -> NodeSpec:
+    """The spec of node ``name``; ValueError listing the known nodes otherwise."""
+    try:
+        return NODES[name]
+    except KeyError:
+        known = ", ".join(NODES)
+        raise ValueError(f"unknown node '{name}' (known: {known})") from None
+
+
+def qos_of(sub: Subscription | Publication, config: Any) -> tuple[str, str | None]:
+    """The QoS profile name and the reliability override ('best_effort'/'reliable' or None)."""
+    param = getattr(sub, "reliability_param", "")
+    return sub.qos, (getattr(config, param) if param else None)
+
+
+def message_types(specs: Sequence[NodeSpec] = tuple(NODES.values())) -> list[str]:
+    """Every message type the nodes use, including diagnostics, sorted."""
+    types = {DIAGNOSTICS_TYPE}
+    for spec in specs:
+        types.update(s.msgtype for s in spec.subscriptions)
+        types.update(p.msgtype for p in spec.publications)
+    return sorted(types)
+
+
+__all__ = [
+    "DIAGNOSTICS_TOPIC",
+    "DIAGNOSTICS_TYPE",
+    "NODES",
+    "ONLINE_LEARNER",
+    "PERCEPTION",
+    "QOS_PROFILES",
+    "STRING_TYPE",
+    "TIMESTEP_MANAGER",
+    "NodeSpec",
+    "Publication",
+    "Subscription",
+    "message_types",
+    "node_spec",
+]
