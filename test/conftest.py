@@ -1,10 +1,15 @@
-"""Shared fixtures for the whole test tree."""
+"""Shared fixtures for the whole test tree: the repository root, a tiny trained model, a
+recording logger."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from topspark_ros.data import load_sample
+from topspark_ros.snn import Network, assign, save_model
+from topspark_ros.snn.params import load_preset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,3 +18,48 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def repo_root() -> Path:
     """The source checkout's root directory (holds package.xml, setup.py, config/)."""
     return REPO_ROOT
+
+
+MODEL_NEURONS = 60
+MODEL_TIMESTEPS = 100
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model file (N60, T100, tuned preset, seed 0) trained and labelled on the MNIST sample.
+
+    Shared by the whole session: tests must not modify the file (copy it first).
+    """
+    train = load_sample("mnist", "train")
+    params = load_preset("tuned").replace(n_neurons=MODEL_NEURONS, timesteps=MODEL_TIMESTEPS)
+    net = Network.fresh(params, seed=0)
+    net.train(train.images)
+    assign(net, train.images, train.labels)
+    net.state.dataset = "mnist"
+    return save_model(tmp_path_factory.mktemp("model") / "tiny.npz", net.state)
+
+
+class Recorder:
+    """A LoggerLike that keeps every line as (level, message)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def info(self, msg: str) -> None:
+        self.lines.append(("info", msg))
+
+    def warning(self, msg: str) -> None:
+        self.lines.append(("warning", msg))
+
+    def error(self, msg: str) -> None:
+        self.lines.append(("error", msg))
+
+    def warnings(self) -> list[str]:
+        """The warning lines, in order."""
+        return [msg for level, msg in self.lines if level == "warning"]
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    """A fresh recording logger."""
+    return Recorder()

@@ -66,7 +66,9 @@ class NodeRunner:
             return self.spec.diagnostics(self.logic, self._clock())
 
     def start(self) -> None:
-        """Start the worker thread."""
+        """Start (or restart) the worker thread."""
+        self._stop.clear()
+        self.failure = None
         self._thread = threading.Thread(
             target=self._work, name=f"{self.spec.name}-worker", daemon=True
         )
