@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from topspark_ros.data import load_sample
+from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.snn import Network, assign, save_model
 from topspark_ros.snn.params import load_preset
 
@@ -39,27 +40,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_model(tmp_path_factory.mktemp("model") / "tiny.npz", net.state)
 
 
-class Recorder:
-    """A LoggerLike that keeps every line as (level, message)."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def info(self, msg: str) -> None:
-        self.lines.append(("info", msg))
-
-    def warning(self, msg: str) -> None:
-        self.lines.append(("warning", msg))
-
-    def error(self, msg: str) -> None:
-        self.lines.append(("error", msg))
-
-    def warnings(self) -> list[str]:
-        """The warning lines, in order."""
-        return [msg for level, msg in self.lines if level == "warning"]
-
-
 @pytest.fixture
-def recorder() -> Recorder:
+def recorder() -> RecordingLogger:
     """A fresh recording logger."""
-    return Recorder()
+    return RecordingLogger()

@@ -12,6 +12,7 @@ import pytest
 from topspark_ros.config import from_mapping
 from topspark_ros.errors import ConfigError
 from topspark_ros.nodes.config import TimestepManagerConfig
+from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.nodes.messages import OK, WARN, BatteryReading, Classification, TimestepCommand
 from topspark_ros.nodes.timestep_manager import (
     MODE_CRITICAL,
@@ -31,25 +32,6 @@ ACCURACY = {350: 0.90, 250: 0.895, 200: 0.89, 150: 0.885, 100: 0.88, 80: 0.87, 6
 ACCURACY |= {40: 0.85, 30: 0.80, 20: 0.70}
 
 
-class Recorder:
-    """A LoggerLike keeping every line."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def info(self, msg: str) -> None:
-        self.lines.append(("info", msg))
-
-    def warning(self, msg: str) -> None:
-        self.lines.append(("warning", msg))
-
-    def error(self, msg: str) -> None:
-        self.lines.append(("error", msg))
-
-    def warnings(self) -> list[str]:
-        return [msg for level, msg in self.lines if level == "warning"]
-
-
 def make_profile() -> Profile:
     points = tuple(
         OperatingPoint(t, acc, 0.01 * t, 2e-6 * t, 1e-6 * t, 1000) for t, acc in ACCURACY.items()
@@ -57,8 +39,8 @@ def make_profile() -> Profile:
     return Profile("mnist", 100, "pair", points)
 
 
-def make_manager(**overrides: Any) -> tuple[TimestepManager, Recorder]:
-    log = Recorder()
+def make_manager(**overrides: Any) -> tuple[TimestepManager, RecordingLogger]:
+    log = RecordingLogger()
     config = from_mapping(TimestepManagerConfig, overrides, "test")
     return TimestepManager(config, make_profile(), log), log
 
@@ -305,7 +287,7 @@ def test_profile_latency_interpolates_between_points() -> None:
 
 def test_default_profile_nominal_t_is_the_profile_selection() -> None:
     profile = load_profile(default_profile_path())
-    manager = TimestepManager(TimestepManagerConfig(), profile, Recorder())
+    manager = TimestepManager(TimestepManagerConfig(), profile, RecordingLogger())
     battery(manager, 0, 1.0)
     manager.update(0)
     assert manager.current.mode == MODE_NOMINAL

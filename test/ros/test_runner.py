@@ -11,26 +11,18 @@ import pytest
 
 from topspark_ros.errors import DataError
 from topspark_ros.nodes.config import TimestepManagerConfig
+from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.nodes.messages import OK, DiagnosticStatus
 from topspark_ros.ros.runner import NodeRunner
 from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
 
 
-class Recorder:
-    """A logger and a publisher that keep what they get."""
+class Recorder(RecordingLogger):
+    """A recording logger that also keeps what is published."""
 
     def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
+        super().__init__()
         self.published: list[tuple[str, Any]] = []
-
-    def info(self, msg: str) -> None:
-        self.lines.append(("info", msg))
-
-    def warning(self, msg: str) -> None:
-        self.lines.append(("warning", msg))
-
-    def error(self, msg: str) -> None:
-        self.lines.append(("error", msg))
 
     def publish(self, topic: str, data: Any) -> None:
         self.published.append((topic, data))

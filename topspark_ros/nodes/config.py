@@ -37,6 +37,10 @@ class ImageConfig:
         default=0.25,
         metadata=spec("auto_crop: object pixels exceed this share of the brightest", 0.0, 1.0),
     )
+    image_reliability: str = field(
+        default="best_effort",
+        metadata=spec("QoS reliability of the image subscription", choices=RELIABILITY),
+    )
 
 
 @dataclass(frozen=True)
@@ -61,10 +65,6 @@ class PerceptionConfig(ImageConfig):
     )
     queue_size: int = field(
         default=2, metadata=spec("images waiting for the network; the oldest is dropped", 1, 100)
-    )
-    image_reliability: str = field(
-        default="best_effort",
-        metadata=spec("QoS reliability of the image subscription", choices=RELIABILITY),
     )
     seed: int = field(default=0, metadata=spec("seed of the Poisson input spikes", 0, 2**31 - 1))
     diagnostics_period_s: float = field(
@@ -220,10 +220,6 @@ class OnlineLearnerConfig(ImageConfig):
     buffer_size: int = field(
         default=256,
         metadata=spec("recent images kept for learning and for pairing with labels", 1, 100_000),
-    )
-    image_reliability: str = field(
-        default="best_effort",
-        metadata=spec("QoS reliability of the image subscription", choices=RELIABILITY),
     )
     seed: int = field(default=0, metadata=spec("seed of the STDP input spikes", 0, 2**31 - 1))
     diagnostics_period_s: float = field(
