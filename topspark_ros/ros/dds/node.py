@@ -20,6 +20,7 @@ from topspark_ros.ros.wiring import (
 )
 
 FAILURE_POLL_S = 0.2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class DdsNode:
@@ -81,9 +82,12 @@ def run_dds_node(
 ) -> int:
     """Run ``spec``'s node until SIGINT/SIGTERM (exit 0) or until its worker fails (exit 1)."""
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    node = DdsNode(spec, config, logger, domain_id, namespace)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    try:
+        node = DdsNode(spec, config, logger, domain_id, namespace)
+    except BaseException:
+        _restore(previous)
+        raise
     try:
         node.start()
         logger.info(f"ready on DDS domain {node.transport.domain_id} (namespace '{namespace}')")
@@ -94,6 +98,13 @@ def run_dds_node(
         return 0
     finally:
         node.close()
+        _restore(previous)
+
+
+def _restore(handlers: dict[signal.Signals, Any]) -> None:
+    """Put back the signal handlers ``run_dds_node`` replaced."""
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
 
 
 __all__ = ["DdsNode", "run_dds_node"]
