@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from topspark_ros.cli import (
     data_cmds,
+    latency_cmds,
     method_cmds,
     node_cmds,
     profile_cmds,
@@ -23,6 +24,7 @@ REGISTRARS: list[Registrar] = [
     reproduce_cmds.register,
     data_cmds.register,
     node_cmds.register,
+    latency_cmds.register,
 ]
 
 __all__ = ["REGISTRARS"]

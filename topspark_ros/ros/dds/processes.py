@@ -75,7 +75,7 @@ def start_node(
     """Start ``topspark node NAME --transport dds`` with ``--set KEY=VALUE`` for ``sets``."""
     log_path = Path(log_dir) / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "topspark_ros.cli.main", "node", name]
+    command = [sys.executable, "-m", "topspark_ros", "node", name]
     command += ["--transport", "dds", "--domain-id", str(domain_id)]
     if params is not None:
         command += ["--params", str(params)]
