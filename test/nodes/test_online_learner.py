@@ -15,7 +15,7 @@ import pytest
 
 from topspark_ros.data import load_sample
 from topspark_ros.errors import ModelError
-from topspark_ros.nodes.checkpoints import POINTER, file_sha256
+from topspark_ros.nodes.checkpoints import POINTER
 from topspark_ros.nodes.config import OnlineLearnerConfig
 from topspark_ros.nodes.messages import (
     ERROR,
@@ -32,6 +32,7 @@ from topspark_ros.nodes.online_learner import STATUS_PERIOD_NS, OnlineLearner
 from topspark_ros.nodes.plasticity import least_used
 from topspark_ros.snn import Network, load_model
 from topspark_ros.snn.labelling import accuracy, assign_labels, predict
+from topspark_ros.snn.model_io import model_sha256
 from topspark_ros.snn.state import ModelState
 from topspark_ros.topspark.enhance import params_at
 
@@ -168,7 +169,7 @@ def test_learns_a_new_environment_with_protection_checkpoints_and_labels(
     ]
     last = updates[-1]
     assert Path(last.path).is_absolute()
-    assert last.sha256 == file_sha256(Path(last.path))
+    assert last.sha256 == model_sha256(Path(last.path))
     pointer = json.loads((ck / POINTER).read_text())
     assert (pointer["version"], pointer["sha256"]) == (4, last.sha256)
     learnt = load_model(last.path)

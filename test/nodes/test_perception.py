@@ -24,8 +24,9 @@ from topspark_ros.nodes.messages import (
     ModelUpdate,
     TimestepCommand,
 )
-from topspark_ros.nodes.perception import Perception, decide, file_sha256
+from topspark_ros.nodes.perception import Perception, decide
 from topspark_ros.snn import ModelState, load_model, save_model
+from topspark_ros.snn.model_io import model_sha256
 from topspark_ros.topspark.enhance import params_at
 
 DIGITS = load_sample("mnist", "test")
@@ -61,7 +62,7 @@ def command(t: int) -> TimestepCommand:
 
 def update_for(path: Path, version: int, sha256: str | None = None) -> ModelUpdate:
     """A model-update notice for ``path`` (sha256 computed unless given)."""
-    digest = file_sha256(path) if sha256 is None else sha256
+    digest = model_sha256(path) if sha256 is None else sha256
     return ModelUpdate(0, version, str(path), digest, "test", 0)
 
 
@@ -341,7 +342,7 @@ def test_frames_flow_while_models_reload(
 def test_sha256_may_be_upper_case(trained_model: Path, recorder: Any, tmp_path: Path) -> None:
     node = make(trained_model, recorder)
     path = shutil.copy(trained_model, tmp_path / "copy.npz")
-    node.on_model_update(update_for(Path(path), 1, sha256=file_sha256(path).upper()))
+    node.on_model_update(update_for(Path(path), 1, sha256=model_sha256(path).upper()))
     assert node.model_version == 1
 
 

@@ -394,7 +394,16 @@ def test_atomic_path_with_open_file_object(tmp_path: Path) -> None:
 
 
 def test_model_io_exports() -> None:
-    assert set(model_io.__all__) == {"FORMAT_VERSION", "load_model", "save_model"}
+    assert set(model_io.__all__) == {"FORMAT_VERSION", "load_model", "model_sha256", "save_model"}
+
+
+def test_model_sha256_hashes_the_file_and_names_an_unreadable_one(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"abc")
+    expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert model_io.model_sha256(path) == expected
+    with pytest.raises(ModelError, match=r"missing\.npz: cannot read model file"):
+        model_io.model_sha256(tmp_path / "missing.npz")
 
 
 def test_save_creates_missing_directories(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ newest one that reads back, falling back past corrupt ones with a warning.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 from topspark_ros.errors import ModelError
 from topspark_ros.io_utils import atomic_write_bytes
 from topspark_ros.nodes.messages import LoggerLike, ModelUpdate
-from topspark_ros.snn.model_io import load_model, save_model
+from topspark_ros.snn.model_io import load_model, model_sha256, save_model
 from topspark_ros.snn.state import ModelState
 
 POINTER = "latest"
@@ -30,18 +29,6 @@ _TEMPORARY = re.compile(r"^\.model-v\d{4,}\.[0-9a-f]+\.tmp\.npz$")  # left by a 
 def checkpoint_name(version: int) -> str:
     """File name of checkpoint ``version`` (e.g. ``model-v0003.npz``)."""
     return f"model-v{version:04d}.npz"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes; ModelError if it cannot be read."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as err:
-        raise ModelError(f"{path}: cannot read checkpoint ({err.strerror or err})") from err
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -96,7 +83,7 @@ class CheckpointStore:
         for version, path in reversed(self.versions()):
             try:
                 state = load_model(path)
-                digest = file_sha256(path)
+                digest = model_sha256(path)
             except ModelError as err:
                 self.skipped += 1
                 self._log.warning(f"skipping unreadable checkpoint: {err}")
@@ -107,7 +94,7 @@ class CheckpointStore:
     def save(self, state: ModelState, version: int) -> Checkpoint:
         """Write ``state`` as checkpoint ``version``, update the pointer, prune old files."""
         path = save_model(self.directory / checkpoint_name(version), state)
-        digest = file_sha256(path)
+        digest = model_sha256(path)
         pointer = {"version": version, "file": path.name, "sha256": digest}
         try:
             atomic_write_bytes(self.directory / POINTER, json.dumps(pointer).encode() + b"\n")
@@ -134,4 +121,4 @@ class CheckpointStore:
                     path.unlink()
 
 
-__all__ = ["POINTER", "Checkpoint", "CheckpointStore", "checkpoint_name", "file_sha256"]
+__all__ = ["POINTER", "Checkpoint", "CheckpointStore", "checkpoint_name"]

@@ -9,13 +9,11 @@ the caller's thread while frames keep flowing, then swapped in between two frame
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +36,7 @@ from topspark_ros.nodes.throttle import WarningThrottle
 from topspark_ros.packaged import default_model_path
 from topspark_ros.snn import kernels as kn
 from topspark_ros.snn.labelling import class_scores
-from topspark_ros.snn.model_io import load_model
+from topspark_ros.snn.model_io import load_model, model_sha256
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.state import ModelState
@@ -48,7 +46,6 @@ from topspark_ros.topspark.enhance import params_at
 NAME = "perception"
 MAX_TIMESTEPS = 1000  # NetworkParams.timesteps' upper bound
 INPUTS = SIZE * SIZE  # pixels of a preprocessed image
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -92,18 +89,6 @@ def decide(scores: npt.NDArray[np.float64]) -> tuple[int, float]:
         return -1, 0.0
     best = int(scores.argmax())
     return best, float(scores[best]) / total
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks; ModelError if it cannot be read."""
-    digest = hashlib.sha256()
-    try:
-        with Path(path).open("rb") as fh:
-            for chunk in iter(lambda: fh.read(_HASH_CHUNK), b""):
-                digest.update(chunk)
-    except OSError as err:
-        raise ModelError(f"{path}: cannot read model file ({err.strerror or err})") from err
-    return digest.hexdigest()
 
 
 class Perception:
@@ -258,7 +243,7 @@ class Perception:
 
     def _read(self, update: ModelUpdate) -> ModelState:
         """The announced model file, its sha256 checked when given."""
-        if update.sha256 and file_sha256(update.path) != update.sha256.lower():
+        if update.sha256 and model_sha256(update.path) != update.sha256.lower():
             raise ModelError(f"{update.path}: sha256 differs from the announced one")
         return load_model(update.path)
 
@@ -332,4 +317,4 @@ class Perception:
         )
 
 
-__all__ = ["NAME", "Perception", "decide", "file_sha256"]
+__all__ = ["NAME", "Perception", "decide"]

@@ -9,6 +9,7 @@ pickle.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 import zlib
@@ -159,6 +160,19 @@ def _check_arrays(path: Path, arrays: dict[str, npt.NDArray[Any]], params: Netwo
         raise ModelError(f"{path}: assignments below -1 (the 'unassigned' label)")
 
 
+def model_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a model file's bytes, read in 1 MiB chunks (to tell a stale or torn copy
+    from the announced one); ModelError if it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as err:
+        raise ModelError(f"{path}: cannot read model file ({err.strerror or err})") from err
+    return digest.hexdigest()
+
+
 def load_model(path: str | Path) -> ModelState:
     """Read a model file written by ``save_model``; any problem raises one-line ModelError."""
     path = Path(path)
@@ -180,4 +194,4 @@ def load_model(path: str | Path) -> ModelState:
     )
 
 
-__all__ = ["FORMAT_VERSION", "load_model", "save_model"]
+__all__ = ["FORMAT_VERSION", "load_model", "model_sha256", "save_model"]
