@@ -67,8 +67,8 @@ SPEC = NodeSpec(
     diagnostics=lambda logic, now_ns: logic.diagnostics(),
     serialise=True,
 )
-PLAIN = Subscription("a", "std_msgs/msg/String", None, "on_plain")
-TIMED = Subscription("b", "std_msgs/msg/String", None, "on_timed", with_time=True)
+PLAIN = Subscription("a", None, "on_plain")
+TIMED = Subscription("b", None, "on_timed", with_time=True)
 
 
 def _runner(logic: Logic, rec: Recorder, spec: NodeSpec = SPEC) -> NodeRunner:

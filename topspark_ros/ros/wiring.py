@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from topspark_ros.interfaces.convert import typename_of
 from topspark_ros.nodes.config import (
     OnlineLearnerConfig,
     PerceptionConfig,
@@ -42,12 +43,16 @@ class Subscription:
     go to the logic's method ``handler``, with the node clock's now_ns when ``with_time``."""
 
     topic: str
-    msgtype: str
     data: type | None
     handler: str
     qos: str = "default"
     with_time: bool = False
     reliability_param: str = ""  # config field overriding the QoS reliability, if any
+
+    @property
+    def msgtype(self) -> str:
+        """The ROS message type: the one of ``data``, else ``std_msgs/msg/String``."""
+        return STRING_TYPE if self.data is None else typename_of(self.data)
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,13 @@ class Publication:
     """A topic a node writes, carrying ``data`` dataclasses as ``msgtype`` messages."""
 
     topic: str
-    msgtype: str
     data: type
     qos: str = "default"
+
+    @property
+    def msgtype(self) -> str:
+        """The ROS message type of ``data``."""
+        return typename_of(self.data)
 
 
 @dataclass(frozen=True)
@@ -135,11 +144,6 @@ def _diagnostics_timed(logic: Any, now_ns: int) -> DiagnosticStatus:
     return status
 
 
-_IMAGE = "sensor_msgs/msg/Image"
-_COMMAND = "topspark_ros/msg/TimestepCommand"
-_RESULT = "topspark_ros/msg/Classification"
-_UPDATE = "topspark_ros/msg/ModelUpdate"
-
 PERCEPTION = NodeSpec(
     name="perception",
     executable="perception_node",
@@ -147,12 +151,12 @@ PERCEPTION = NodeSpec(
     build=_build_perception,
     subscriptions=(
         Subscription(
-            "image", _IMAGE, ImageFrame, "submit", "sensor", reliability_param="image_reliability"
+            "image", ImageFrame, "submit", "sensor", reliability_param="image_reliability"
         ),
-        Subscription("timestep_command", _COMMAND, TimestepCommand, "on_command", "latched"),
-        Subscription("model_update", _UPDATE, ModelUpdate, "on_model_update", "latched"),
+        Subscription("timestep_command", TimestepCommand, "on_command", "latched"),
+        Subscription("model_update", ModelUpdate, "on_model_update", "latched"),
     ),
-    publications=(Publication("classification", _RESULT, Classification),),
+    publications=(Publication("classification", Classification),),
     work=_perception_work,
     work_period_s=0.0,
     diagnostics=_diagnostics_plain,
@@ -164,16 +168,10 @@ TIMESTEP_MANAGER = NodeSpec(
     config=TimestepManagerConfig,
     build=_build_manager,
     subscriptions=(
-        Subscription(
-            "battery_state",
-            "sensor_msgs/msg/BatteryState",
-            BatteryReading,
-            "on_battery",
-            with_time=True,
-        ),
-        Subscription("classification", _RESULT, Classification, "on_result", with_time=True),
+        Subscription("battery_state", BatteryReading, "on_battery", with_time=True),
+        Subscription("classification", Classification, "on_result", with_time=True),
     ),
-    publications=(Publication("timestep_command", _COMMAND, TimestepCommand, "latched"),),
+    publications=(Publication("timestep_command", TimestepCommand, "latched"),),
     work=_manager_work,
     work_period_s=0.1,
     diagnostics=_diagnostics_timed,
@@ -186,15 +184,15 @@ ONLINE_LEARNER = NodeSpec(
     config=OnlineLearnerConfig,
     build=_build_learner,
     subscriptions=(
-        Subscription("image", _IMAGE, ImageFrame, "on_image", "sensor", True, "image_reliability"),
-        Subscription("classification", _RESULT, Classification, "on_result", with_time=True),
-        Subscription("environment", STRING_TYPE, None, "on_environment", with_time=True),
-        Subscription("label", "topspark_ros/msg/Label", Label, "on_label"),
-        Subscription("timestep_command", _COMMAND, TimestepCommand, "on_command", "latched"),
+        Subscription("image", ImageFrame, "on_image", "sensor", True, "image_reliability"),
+        Subscription("classification", Classification, "on_result", with_time=True),
+        Subscription("environment", None, "on_environment", with_time=True),
+        Subscription("label", Label, "on_label"),
+        Subscription("timestep_command", TimestepCommand, "on_command", "latched"),
     ),
     publications=(
-        Publication("learning_status", "topspark_ros/msg/LearningStatus", LearningStatus),
-        Publication("model_update", _UPDATE, ModelUpdate, "latched"),
+        Publication("learning_status", LearningStatus),
+        Publication("model_update", ModelUpdate, "latched"),
     ),
     work=_learner_work,
     work_period_s=0.02,
