@@ -102,6 +102,20 @@ def test_worker_publishes_work_and_diagnostics_until_stopped() -> None:
     assert diags and diags[0].name == "logic"
 
 
+def test_busy_logic_is_worked_again_without_the_pause() -> None:
+    logic, rec = Logic(), Recorder()
+    spec = replace(SPEC, work_period_s=60.0, busy=lambda lg: lg.ticks < 5)
+    runner = _runner(logic, rec, spec)
+    runner.start()
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and logic.ticks < 5:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    runner.stop(timeout_s=0.0)
+    assert logic.ticks == 5  # five calls at once, then the 60 s pause
+    assert [d for t, d in rec.published if t == "out"] == [1, 2, 3, 4, 5]
+
+
 def test_unexpected_worker_error_stops_the_runner_and_is_kept() -> None:
     logic, rec = Logic(fail_work=True), Recorder()
     runner = _runner(logic, rec, replace(SPEC, serialise=False))

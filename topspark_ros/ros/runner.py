@@ -97,7 +97,8 @@ class NodeRunner:
                 if time.monotonic() >= next_diag:
                     self._publish(DIAGNOSTICS_TOPIC, self.diagnostics())
                     next_diag = time.monotonic() + period
-                if self.spec.work_period_s > 0:
+                busy = self.spec.busy is not None and self.spec.busy(self.logic)
+                if self.spec.work_period_s > 0 and not busy:
                     self._stop.wait(self.spec.work_period_s)
         except BaseException as err:  # kept for the process to report and exit non-zero
             self.failure = err

@@ -75,7 +75,8 @@ class NodeSpec:
 
     ``work(logic, now_ns)`` does one bounded unit of work and returns (topic, data) pairs to
     publish; the worker calls it again after ``work_period_s`` (0: at once, as ``work`` itself
-    waits). ``diagnostics(logic, now_ns)`` is published every ``config.diagnostics_period_s``.
+    waits), or at once while ``busy(logic)``. ``diagnostics(logic, now_ns)`` is published every
+    ``config.diagnostics_period_s``.
     """
 
     name: str
@@ -88,6 +89,7 @@ class NodeSpec:
     work_period_s: float
     diagnostics: Callable[[Any, int], DiagnosticStatus]
     serialise: bool = False  # the logic is not thread-safe: handlers and work take one lock
+    busy: Callable[[Any], bool] | None = None  # work is waiting: call ``work`` again at once
 
 
 # --- the three nodes --------------------------------------------------------------------------
@@ -197,6 +199,7 @@ ONLINE_LEARNER = NodeSpec(
     work=_learner_work,
     work_period_s=0.02,
     diagnostics=_diagnostics_plain,
+    busy=lambda logic: bool(logic.busy),
 )
 
 NODES: dict[str, NodeSpec] = {
