@@ -32,6 +32,7 @@ from topspark_ros.ros.dds import (
     SENSOR_DATA_QOS,
     DdsTransport,
     QosProfile,
+    cyclonedds_qos,
     dds_topic_name,
     loopback_config,
     qos_profile,
@@ -141,11 +142,11 @@ def test_qos_profiles() -> None:
         qos_profile("fast")
     with pytest.raises(TransportError, match="bad reliability 'maybe'"):
         qos_profile("default", "maybe")
-    latched = LATCHED_QOS.to_cyclonedds()
+    latched = cyclonedds_qos(LATCHED_QOS)
     assert Policy.Durability.TransientLocal in latched
     assert Policy.History.KeepLast(1) in latched
     assert Policy.DataRepresentation(use_cdrv0_representation=True) in latched  # XCDR1
-    assert Policy.Reliability.BestEffort in SENSOR_DATA_QOS.to_cyclonedds()
+    assert Policy.Reliability.BestEffort in cyclonedds_qos(SENSOR_DATA_QOS)
 
 
 # --- exchange ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from topspark_ros.ros.dds.latency import (
     default_domain_id,
     run_latency,
 )
-from topspark_ros.ros.dds.qos import RELIABILITIES
+from topspark_ros.ros.qos import RELIABILITIES
 from topspark_ros.snn.model_io import save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import load_preset

@@ -29,7 +29,6 @@ from topspark_ros.nodes.messages import (
     TimestepCommand,
 )
 
-QOS_PROFILES = ("default", "sensor", "latched")
 DIAGNOSTICS_TOPIC = "/diagnostics"
 DIAGNOSTICS_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
 STRING_TYPE = "std_msgs/msg/String"
@@ -237,7 +236,6 @@ __all__ = [
     "NODES",
     "ONLINE_LEARNER",
     "PERCEPTION",
-    "QOS_PROFILES",
     "STRING_TYPE",
     "TIMESTEP_MANAGER",
     "NodeSpec",

@@ -1,7 +1,14 @@
 """ROS 2-compatible DDS transport on cyclonedds: names, QoS profiles, publishers, subscriptions."""
 
 from topspark_ros.ros.dds.names import TOPIC_PREFIX, check_domain_id, dds_topic_name, ros_domain_id
-from topspark_ros.ros.dds.qos import (
+from topspark_ros.ros.dds.qos import cyclonedds_qos
+from topspark_ros.ros.dds.transport import (
+    DdsPublisher,
+    DdsSubscription,
+    DdsTransport,
+    loopback_config,
+)
+from topspark_ros.ros.qos import (
     DEFAULT_QOS,
     LATCHED_QOS,
     PROFILES,
@@ -9,12 +16,6 @@ from topspark_ros.ros.dds.qos import (
     SENSOR_DATA_QOS,
     QosProfile,
     qos_profile,
-)
-from topspark_ros.ros.dds.transport import (
-    DdsPublisher,
-    DdsSubscription,
-    DdsTransport,
-    loopback_config,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "DdsTransport",
     "QosProfile",
     "check_domain_id",
+    "cyclonedds_qos",
     "dds_topic_name",
     "loopback_config",
     "qos_profile",

@@ -32,8 +32,8 @@ from topspark_ros.nodes.messages import Classification, ImageFrame
 from topspark_ros.ros.dds.endpoints import delete_entity
 from topspark_ros.ros.dds.names import MAX_DOMAIN_ID
 from topspark_ros.ros.dds.processes import NodeProcess, start_node, wait_ready
-from topspark_ros.ros.dds.qos import RELIABILITIES
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
+from topspark_ros.ros.qos import RELIABILITIES
 from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE
 
 NODE = "perception"

@@ -29,7 +29,8 @@ from topspark_ros.errors import TransportError
 from topspark_ros.interfaces import Converter, DdsTypes, full_typename, typename_of
 from topspark_ros.ros.dds.endpoints import DdsPublisher, DdsSubscription, delete_entity, one_line
 from topspark_ros.ros.dds.names import check_domain_id, dds_topic_name, ros_domain_id
-from topspark_ros.ros.dds.qos import QosProfile, qos_profile
+from topspark_ros.ros.dds.qos import cyclonedds_qos
+from topspark_ros.ros.qos import QosProfile, qos_profile
 
 MsgType = str | type
 WAIT_S = 1.0  # longest the dispatch thread sleeps without a wake-up
@@ -99,7 +100,7 @@ class DdsTransport:
         profile = qos_profile(qos, reliability)
         dds_topic = self._topic(topic, typename)
         try:
-            writer = DataWriter(self._participant, dds_topic, qos=profile.to_cyclonedds())
+            writer = DataWriter(self._participant, dds_topic, qos=cyclonedds_qos(profile))
         except DDSException as err:
             raise TransportError(f"cannot write {dds_topic.name}: {one_line(err)}") from err
         publisher = DdsPublisher(writer, typename, self.types.get(typename), self.converter)
@@ -130,7 +131,7 @@ class DdsTransport:
         if target is not None:
             convert = _converter(self.converter, typename, target)
         try:
-            reader = DataReader(self._participant, dds_topic, qos=profile.to_cyclonedds())
+            reader = DataReader(self._participant, dds_topic, qos=cyclonedds_qos(profile))
             subscription = DdsSubscription(reader, typename, callback, convert, self._detach)
             self._waitset.attach(subscription.condition)
         except DDSException as err:

@@ -22,7 +22,7 @@ from rosbags.interfaces import Nodetype
 from topspark_ros.errors import TopsparkError, TransportError
 from topspark_ros.interfaces import Converter, build_typestore
 from topspark_ros.nodes.messages import DiagnosticStatus
-from topspark_ros.ros.dds.qos import qos_profile
+from topspark_ros.ros.qos import qos_profile
 from topspark_ros.ros.rclpy import params
 from topspark_ros.ros.runner import NodeRunner
 from topspark_ros.ros.wiring import (
