@@ -8,9 +8,11 @@ from collections.abc import Callable
 from topspark_ros.cli import (
     data_cmds,
     latency_cmds,
+    makebag_cmds,
     method_cmds,
     node_cmds,
     profile_cmds,
+    replay_cmds,
     reproduce_cmds,
     snn_cmds,
 )
@@ -25,6 +27,8 @@ REGISTRARS: list[Registrar] = [
     data_cmds.register,
     node_cmds.register,
     latency_cmds.register,
+    makebag_cmds.register,
+    replay_cmds.register,
 ]
 
 __all__ = ["REGISTRARS"]

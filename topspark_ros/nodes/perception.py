@@ -136,6 +136,11 @@ class Perception:
         return self._total.dropped
 
     @property
+    def malformed(self) -> int:
+        """Frames dropped as malformed (bad size, encoding or data) so far."""
+        return self._total.malformed
+
+    @property
     def queued(self) -> int:
         """Frames waiting in the queue."""
         with self._ready:

@@ -85,19 +85,23 @@ class NodeRunner:
         """Whether the worker is alive and has not failed."""
         return self._thread is not None and self._thread.is_alive() and self.failure is None
 
+    def work_once(self) -> bool:
+        """One unit of the logic's work, its outputs published; True if more work is waiting."""
+        with self._lock:
+            outputs = self.spec.work(self.logic, self._clock())
+        for topic, data in outputs:
+            self._publish(topic, data)
+        return self.spec.busy is not None and bool(self.spec.busy(self.logic))
+
     def _work(self) -> None:
         period = float(self.config.diagnostics_period_s)
         next_diag = time.monotonic()
         try:
             while not self._stop.is_set():
-                with self._lock:
-                    outputs = self.spec.work(self.logic, self._clock())
-                for topic, data in outputs:
-                    self._publish(topic, data)
+                busy = self.work_once()
                 if time.monotonic() >= next_diag:
                     self._publish(DIAGNOSTICS_TOPIC, self.diagnostics())
                     next_diag = time.monotonic() + period
-                busy = self.spec.busy is not None and self.spec.busy(self.logic)
                 if self.spec.work_period_s > 0 and not busy:
                     self._stop.wait(self.spec.work_period_s)
         except BaseException as err:  # kept for the process to report and exit non-zero

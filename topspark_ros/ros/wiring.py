@@ -161,6 +161,7 @@ PERCEPTION = NodeSpec(
     work=_perception_work,
     work_period_s=0.0,
     diagnostics=_diagnostics_plain,
+    busy=lambda logic: logic.queued > 0,
 )
 
 TIMESTEP_MANAGER = NodeSpec(

@@ -1,0 +1,1 @@
+"""rosbag2 bags (sqlite3 and MCAP) read and written through ``rosbags``, as plain dataclasses."""

@@ -1,0 +1,63 @@
+"""What a replay saw and produced, in bag-time order: the input to every report file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from topspark_ros.nodes.messages import (
+    BatteryReading,
+    Classification,
+    Label,
+    LearningStatus,
+    ModelUpdate,
+    TimestepCommand,
+)
+
+# Roles of the input topics a replay reads.
+IMAGE, BATTERY, LABEL, ENVIRONMENT = "image", "battery", "label", "environment"
+DEFAULT_ENVIRONMENT = "default"  # before any environment message and without labels naming one
+
+
+@dataclass
+class ReplayLog:
+    """Inputs the nodes took and outputs they gave during one replay, each with its bag time (ns).
+
+    ``labels`` maps an image's header stamp (ns) to its label. ``environments`` lists environment
+    switches from the environment topic. ``skipped`` counts messages not used, by reason.
+    ``complete`` is False when the replay stopped early; ``stopped`` then says why.
+    """
+
+    source: str
+    storage: str
+    topics: dict[str, str]  # role -> input topic name
+    model: str
+    model_sha256: str
+    neurons: int
+    learn: bool
+    start_ns: int = 0  # bag time of the first message replayed
+    end_ns: int = 0  # bag time of the last message replayed
+    bag_start_ns: int = 0  # the whole bag's span, for progress and speed
+    bag_end_ns: int = 0
+    classifications: list[tuple[int, Classification]] = field(default_factory=list)
+    commands: list[tuple[int, TimestepCommand]] = field(default_factory=list)
+    statuses: list[tuple[int, LearningStatus]] = field(default_factory=list)
+    updates: list[tuple[int, ModelUpdate]] = field(default_factory=list)
+    battery: list[tuple[int, BatteryReading]] = field(default_factory=list)
+    labels: dict[int, Label] = field(default_factory=dict)
+    environments: list[tuple[int, str]] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    wall_s: float = 0.0
+    complete: bool = True
+    stopped: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        """Bag time replayed, in seconds."""
+        return max(0, self.end_ns - self.start_ns) / 1e9
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        """Count ``n`` messages not used for ``reason``."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+
+__all__ = ["BATTERY", "DEFAULT_ENVIRONMENT", "ENVIRONMENT", "IMAGE", "LABEL", "ReplayLog"]
