@@ -199,3 +199,19 @@ def test_copy_of_a_bag_reads_the_same(tmp_path: Path) -> None:
     shutil.copytree(path, copy)
     with BagReader(path) as a, BagReader(copy) as b:
         assert a.topics == b.topics and a.start_ns == b.start_ns == T0
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_compressed_bags_read_the_same(tmp_path: Path, storage: str) -> None:
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    with BagWriter(plain, storage) as a, BagWriter(packed, storage, compress=True) as b:
+        for i in range(20):
+            frame = render_frame(np.full((28, 28), 9 * i, np.uint8), T0 + i * MS, 320, 240, "bgr8")
+            a.write("/camera", IMAGE, frame, T0 + i * MS)
+            b.write("/camera", IMAGE, frame, T0 + i * MS)
+    size = {p: sum(f.stat().st_size for f in p.iterdir()) for p in (plain, packed)}
+    assert size[packed] < size[plain] / 10
+    with BagReader(plain) as a, BagReader(packed) as b:
+        left = [(m.time_ns, bytes(m.data.data)) for m in a.messages(a.find_topics())]
+        right = [(m.time_ns, bytes(m.data.data)) for m in b.messages(b.find_topics())]
+    assert left == right and len(left) == 20

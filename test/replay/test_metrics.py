@@ -261,3 +261,24 @@ def test_json_ready_replaces_every_non_finite_float() -> None:
         "b": [1.0, None, [2, None]],
         "c": {"d": "x", "e": None},
     }
+
+
+def test_before_and_after_learning_split_at_the_first_version_learnt_there(
+    result: Result, new_log: NewLog
+) -> None:
+    """A re-labelling checkpoint in the first environment is not learning in the second."""
+    log = new_log()
+    log.environments = [(0, "lab"), (10 * S, "field")]
+    log.updates = [
+        (2 * S, ModelUpdate(0, 1, "/v1.npz", "ab" * 32, "lab", 10)),
+        (13 * S, ModelUpdate(0, 2, "/v2.npz", "ab" * 32, "field", 20)),
+    ]
+    for second, version in [(1, 0), (3, 1), (11, 1), (12, 1), (14, 2)]:
+        log.classifications.append((second * S, result(second, 1, model_version=version)))
+        log.labels[second] = Label(second, 1)
+    table = metrics.accuracy_by_environment(metrics.judge(log), metrics.first_learned(log))
+    assert metrics.first_learned(log) == {"lab": 1, "field": 2}
+    assert table["lab"][metrics.BEFORE_LEARNING]["frames"] == 1
+    assert table["lab"][metrics.AFTER_LEARNING]["frames"] == 1
+    assert table["field"][metrics.BEFORE_LEARNING]["frames"] == 2
+    assert table["field"][metrics.AFTER_LEARNING]["frames"] == 1

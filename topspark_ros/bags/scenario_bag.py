@@ -55,16 +55,17 @@ def write_scenario(
     data_dir: str | Path | None = None,
     embedded: bool = False,
     progress: Progress | None = None,
+    compress: bool = False,
 ) -> ScenarioBag:
     """Write ``cfg``'s scenario as a bag at ``path`` in ``storage`` ('sqlite3' or 'mcap').
 
     Images come from the test split of each environment's dataset (``data_dir`` or the embedded
-    sample); ``progress(1)`` is called after each camera frame. An existing bag at ``path`` is
-    replaced only once the new one is complete.
+    sample); ``progress(1)`` is called after each camera frame; ``compress`` writes zstd
+    (``BagWriter``). An existing bag at ``path`` is replaced only once the new one is complete.
     """
     datasets = load_environments(cfg.environment_names, data_dir, embedded)
     counts: Counter[str] = Counter()
-    with BagWriter(path, storage) as writer:
+    with BagWriter(path, storage, compress=compress) as writer:
         for time_ns, topic, typename, value in scenario_messages(cfg, datasets):
             writer.write(topic, typename, value, time_ns)
             counts[topic] += 1

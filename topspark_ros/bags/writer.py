@@ -18,12 +18,14 @@ from types import TracebackType
 from typing import Literal
 
 from rosbags.interfaces import Connection
-from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
+from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, Writer, WriterError
 
 from topspark_ros.bags.codec import BagCodec
 from topspark_ros.errors import BagError
 
 STORAGES: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
+# zstd compression as ros2 bag applies it to each storage.
+COMPRESSION = {"sqlite3": CompressionMode.MESSAGE, "mcap": CompressionMode.STORAGE}
 VERSION: Literal[9] = 9  # rosbag2 metadata version written by Jazzy's ros2 bag
 
 
@@ -46,10 +48,21 @@ class BagWriter:
     place); leaving it by an exception discards what was written and keeps what was at ``path``.
     """
 
-    def __init__(self, path: str | Path, storage: str = "sqlite3", codec: BagCodec | None = None):
-        """Prepare a bag at ``path``; BagError for an unknown storage or a path that is no bag."""
+    def __init__(
+        self,
+        path: str | Path,
+        storage: str = "sqlite3",
+        codec: BagCodec | None = None,
+        compress: bool = False,
+    ):
+        """Prepare a bag at ``path``; BagError for an unknown storage or a path that is no bag.
+
+        ``compress``: zstd, as ``ros2 bag record`` does it per storage: each message for sqlite3
+        (``--compression-mode message``), MCAP's own chunks for mcap (the ``zstd_fast`` preset).
+        """
         if storage not in STORAGES:
             raise BagError(f"unknown bag storage {storage!r}; use one of {', '.join(STORAGES)}")
+        self.compress = compress
         self.path = Path(path)
         if not _is_replaceable(self.path):
             raise BagError(f"{self.path} exists and is not a rosbag2 bag; not overwriting it")
@@ -68,6 +81,8 @@ class BagWriter:
         try:
             self._stage.mkdir(parents=True)
             writer = Writer(self._tmp, version=VERSION, storage_plugin=STORAGES[self.storage])
+            if self.compress:
+                writer.set_compression(COMPRESSION[self.storage], CompressionFormat.ZSTD)
             writer.open()
         except (WriterError, OSError) as err:
             shutil.rmtree(self._stage, ignore_errors=True)

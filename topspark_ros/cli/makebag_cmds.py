@@ -58,10 +58,13 @@ def cmd_make_bag(args: argparse.Namespace) -> int:
     cfg = scenario_from_args(args)
     total = message_counts(cfg)[cfg.camera_topic]
     with progress_bar(total, "frames") as progress:
-        bag = write_scenario(args.out, cfg, args.storage, args.data_dir, args.embedded, progress)
+        bag = write_scenario(
+            args.out, cfg, args.storage, args.data_dir, args.embedded, progress, args.compress
+        )
     counts = ", ".join(f"{topic} {n}" for topic, n in bag.counts.items())
     print(
-        f"wrote {bag.path} ({args.storage}, {cfg.duration_s:g} s, {cfg.environments}, "
+        f"wrote {bag.path} ({args.storage}{', zstd' if args.compress else ''}, "
+        f"{cfg.duration_s:g} s, {cfg.environments}, "
         f"{cfg.width}x{cfg.height} {cfg.encoding} at {cfg.rate_hz:g} Hz): {bag.messages} "
         f"messages ({counts}), {human_size(bag.size_bytes)}"
     )
@@ -87,6 +90,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--storage", choices=tuple(STORAGES), default="sqlite3", help="default: sqlite3"
+    )
+    p.add_argument(
+        "--compress",
+        action="store_true",
+        help="zstd as ros2 bag does: per message (sqlite3), MCAP chunks (mcap)",
     )
     for flag, key in OVERRIDES.items():
         p.add_argument(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from topspark_ros.nodes.messages import Classification, TimestepCommand
 from topspark_ros.nodes.timestep_manager import MODE_NAMES
 from topspark_ros.replay.records import DEFAULT_ENVIRONMENT, ReplayLog
 
-BEFORE_LEARNING, AFTER_LEARNING = "before_learning", "after_learning"  # model_version 0 / > 0
+BEFORE_LEARNING, AFTER_LEARNING = "before_learning", "after_learning"  # accuracy_by_environment
 
 
 @dataclass(frozen=True)
@@ -100,17 +101,33 @@ def accuracy(judged: Iterable[Judged]) -> dict[str, Any]:
     }
 
 
-def accuracy_by_environment(judged: Sequence[Judged]) -> dict[str, dict[str, Any]]:
-    """``accuracy`` per environment (first-seen order), each with the same split by model
-    version: 0 (the loaded model, before online learning) and > 0 (after)."""
+def first_learned(log: ReplayLog) -> dict[str, int]:
+    """Per environment, the first model version the learner wrote while in it (checkpoints
+    name the environment they were learnt or re-labelled in)."""
+    first: dict[str, int] = {}
+    for _, update in log.updates:
+        first[update.environment] = min(
+            update.version, first.get(update.environment, update.version)
+        )
+    return first
+
+
+def accuracy_by_environment(
+    judged: Sequence[Judged], learned: Mapping[str, int] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``accuracy`` per environment (first-seen order), each split into frames answered before
+    and after online learning in that environment: by a model older than the first version
+    learnt there (``learned``, from ``first_learned``), or not. Without ``learned``, any
+    version above 0 counts as after."""
     groups: dict[str, list[Judged]] = {}
     for j in judged:
         groups.setdefault(j.environment, []).append(j)
     table = {}
     for name, group in groups.items():
+        first = 1 if learned is None else learned.get(name, sys.maxsize)
         entry = accuracy(group)
-        entry[BEFORE_LEARNING] = accuracy(j for j in group if j.result.model_version == 0)
-        entry[AFTER_LEARNING] = accuracy(j for j in group if j.result.model_version > 0)
+        entry[BEFORE_LEARNING] = accuracy(j for j in group if j.result.model_version < first)
+        entry[AFTER_LEARNING] = accuracy(j for j in group if j.result.model_version >= first)
         table[name] = entry
     return table
 
@@ -272,7 +289,7 @@ def summarize(log: ReplayLog) -> dict[str, Any]:
             "stopped": log.stopped,
             "speed": speed_stats(log),
             "accuracy": accuracy(judged),
-            "environments": accuracy_by_environment(judged),
+            "environments": accuracy_by_environment(judged, first_learned(log)),
             "timesteps": timestep_stats(log),
             "energy": energy_stats(log),
             "latency": {
@@ -299,6 +316,7 @@ __all__ = [
     "energy_stats",
     "environment_at",
     "environment_switches",
+    "first_learned",
     "json_ready",
     "judge",
     "learning_stats",

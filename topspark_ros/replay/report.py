@@ -35,7 +35,7 @@ from topspark_ros.replay.records import ReplayLog
 from topspark_ros.topspark.outputs import pyplot, save_figure
 
 SUMMARY = "summary.json"
-ROLLING_WINDOW = 30  # labelled frames per point of the accuracy plot
+ROLLING_WINDOW = 30  # labelled frames per point of the accuracy plot (at least)
 STATE_NAMES = ("idle", "learning", "labelling", "checkpoint")  # LearningStatus.STATE_*
 _MODE_COLOURS = {"saving": "tab:olive", "critical": "tab:red", "fallback": "tab:gray"}
 _FIGSIZE = (8.0, 4.2)
@@ -274,8 +274,7 @@ def plot_timesteps_battery(
         what = "T commanded" if log.commands else "T per frame"
         ax.step(xs, [*ts, ts[-1]], where="post", color="tab:blue", label=what)
     shaded: set[str] = set()
-    for start, end, command in command_spans(log):
-        mode = mode_name(command.mode)
+    for start, end, mode in _mode_runs(log):
         if mode in _MODE_COLOURS:
             x0, x1 = _seconds(log, [start, end])
             ax.axvspan(
@@ -354,6 +353,23 @@ def plot_energy(log: ReplayLog, switches: Sequence[tuple[int, str]], path: Path)
     return save_figure(fig, path)
 
 
+def _mode_runs(log: ReplayLog) -> list[tuple[int, int, str]]:
+    """(start ns, end ns, mode name) of each run of commands in one mode (one band per run)."""
+    runs: list[tuple[int, int, str]] = []
+    for start, end, command in command_spans(log):
+        mode = mode_name(command.mode)
+        if runs and runs[-1][2] == mode and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], end, mode)
+        else:
+            runs.append((start, end, mode))
+    return runs
+
+
+def _window(labelled: int) -> int:
+    """Frames per point of the rolling accuracy: ROLLING_WINDOW, or 1% of a long run."""
+    return max(ROLLING_WINDOW, labelled // 100)
+
+
 def plot_accuracy(
     log: ReplayLog, judged: Sequence[Judged], switches: Sequence[tuple[int, str]], path: Path
 ) -> Path | None:
@@ -366,10 +382,11 @@ def plot_accuracy(
     fig, ax = plt.subplots(figsize=_FIGSIZE)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     names = list(dict.fromkeys(j.environment for j in labelled))
+    window = _window(len(labelled))
     drawn: set[str] = set()
     for name, group in itertools.groupby(labelled, key=lambda j: j.environment):
         segment = list(group)
-        score = rolling_accuracy([bool(j.correct) for j in segment], ROLLING_WINDOW)
+        score = rolling_accuracy([bool(j.correct) for j in segment], window)
         label = None
         if name not in drawn:
             mine = [j for j in labelled if j.environment == name]
@@ -385,9 +402,7 @@ def plot_accuracy(
         )
     for k, x in enumerate(_seconds(log, [t for t, _ in log.updates])):
         ax.axvline(x, color="tab:green", linestyle=":", label=None if k else "model update")
-    _decorate(
-        ax, log, "Accuracy by environment", f"accuracy (%), last {ROLLING_WINDOW} labelled frames"
-    )
+    _decorate(ax, log, "Accuracy by environment", f"accuracy (%), last {window} labelled frames")
     ax.set_ylim(0, 102)
     _mark_switches(ax, log, switches)
     _legend(ax)
