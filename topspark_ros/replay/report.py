@@ -36,6 +36,7 @@ from topspark_ros.topspark.outputs import pyplot, save_figure
 
 SUMMARY = "summary.json"
 ROLLING_WINDOW = 30  # labelled frames per point of the accuracy plot (at least)
+MAX_UPDATE_LINES = 12  # more model updates are drawn as ticks, not vertical lines
 STATE_NAMES = ("idle", "learning", "labelling", "checkpoint")  # LearningStatus.STATE_*
 _MODE_COLOURS = {"saving": "tab:olive", "critical": "tab:red", "fallback": "tab:gray"}
 _FIGSIZE = (8.0, 4.2)
@@ -400,8 +401,19 @@ def plot_accuracy(
             color=colour,
             label=label,
         )
-    for k, x in enumerate(_seconds(log, [t for t, _ in log.updates])):
-        ax.axvline(x, color="tab:green", linestyle=":", label=None if k else "model update")
+    updates = _seconds(log, [t for t, _ in log.updates])
+    if len(updates) <= MAX_UPDATE_LINES:
+        for k, x in enumerate(updates):
+            ax.axvline(x, color="tab:green", linestyle=":", label=None if k else "model update")
+    elif updates:  # many checkpoints: ticks along the bottom instead of lines
+        ax.plot(
+            updates,
+            [1.5] * len(updates),
+            "|",
+            color="tab:green",
+            markersize=12,
+            label=f"model update ({len(updates)})",
+        )
     _decorate(ax, log, "Accuracy by environment", f"accuracy (%), last {window} labelled frames")
     ax.set_ylim(0, 102)
     _mark_switches(ax, log, switches)
