@@ -158,8 +158,9 @@ def test_spread_ignores_nan_and_matches_numpy() -> None:
     assert got["median"] == 2.5
     assert got["p90"] == pytest.approx(np.percentile(finite, 90))
     assert got["p99"] == pytest.approx(np.percentile(finite, 99))
-    assert (got["mean"], got["max"]) == (4.0, 10.0)
-    assert all(math.isnan(v) for v in metrics.spread([math.nan]).values())
+    assert (got["count"], got["mean"], got["max"]) == (4, 4.0, 10.0)
+    empty = metrics.spread([math.nan])
+    assert empty.pop("count") == 0 and all(v is None for v in empty.values())
 
 
 @pytest.mark.parametrize(

@@ -235,3 +235,26 @@ def test_environment_topic_read_from_a_deleted_definitions_bag(
         db.execute("DELETE FROM message_definitions")
     log = replay(_options(bag, tmp_path / "out", trained_model), RecordingLogger())
     assert len(log.classifications) == FRAMES and len(log.labels) == FRAMES
+
+
+def test_an_undecodable_message_is_a_warning_and_a_count(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    bag = tmp_path / "bag"
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255
+    with BagWriter(bag, "sqlite3") as writer:
+        for i in range(6):
+            frame = render_frame(digit, i * 10**8, 32, 32, "mono8", scale=1)
+            writer.write("/camera", "sensor_msgs/msg/Image", frame, i * 10**8)
+            if i % 2:
+                writer.write_cdr("/camera", "sensor_msgs/msg/Image", b"\x00\x01\x00\x00", i)
+    logger = RecordingLogger()
+    log = replay(_options(bag, tmp_path / "out", trained_model), logger)
+    assert log.complete and len(log.classifications) == 6
+    assert log.skipped == {"undecodable image message": 3}
+    assert [w for w in logger.warnings() if "undecodable" in w] == [
+        "skipping undecodable image message(s); the count is in summary.json"
+    ]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["skipped"] == {"undecodable image message": 3}

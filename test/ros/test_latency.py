@@ -16,7 +16,6 @@ from topspark_ros.ros.dds.latency import (
     Arrival,
     LatencySettings,
     Sent,
-    Spread,
     build_report,
     default_domain_id,
     due_time,
@@ -26,6 +25,7 @@ from topspark_ros.ros.dds.latency import (
 )
 from topspark_ros.snn import Network, save_model
 from topspark_ros.snn.params import load_preset
+from topspark_ros.stats import Spread
 from topspark_ros.topspark.profile import load_profile
 from topspark_ros.topspark.tradeoff import select
 

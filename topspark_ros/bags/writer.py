@@ -124,6 +124,9 @@ class BagWriter:
         except (WriterError, OSError) as err:
             shutil.rmtree(self._stage, ignore_errors=True)
             raise BagError(f"cannot finish bag {self.path}: {err}") from err
+        except BaseException:  # e.g. Ctrl-C while closing: leave nothing half-written behind
+            shutil.rmtree(self._stage, ignore_errors=True)
+            raise
         old = _hidden_sibling(self.path, "old")
         if self.path.exists():
             os.replace(self.path, old)

@@ -20,6 +20,7 @@ from topspark_ros.nodes.battery import battery_fraction
 from topspark_ros.nodes.messages import Classification, TimestepCommand
 from topspark_ros.nodes.timestep_manager import MODE_NAMES
 from topspark_ros.replay.records import DEFAULT_ENVIRONMENT, ReplayLog
+from topspark_ros.stats import Spread
 
 BEFORE_LEARNING, AFTER_LEARNING = "before_learning", "after_learning"  # accuracy_by_environment
 
@@ -190,19 +191,9 @@ def _mean(values: Iterable[float]) -> float:
     return sum(finite) / len(finite) if finite else math.nan
 
 
-def spread(values: Sequence[float]) -> dict[str, float]:
-    """median, p90, p99 (numpy's linear interpolation), mean and max of the finite values."""
-    arr = np.asarray([v for v in values if math.isfinite(v)], np.float64)
-    if not arr.size:
-        return dict.fromkeys(("median", "p90", "p99", "mean", "max"), math.nan)
-    median, p90, p99 = (float(v) for v in np.percentile(arr, [50.0, 90.0, 99.0]))
-    return {
-        "median": median,
-        "p90": p90,
-        "p99": p99,
-        "mean": float(arr.mean()),
-        "max": float(arr.max()),
-    }
+def spread(values: Sequence[float]) -> dict[str, float | int | None]:
+    """count, median, p90, p99, max and mean of the finite values (None when there are none)."""
+    return Spread.of([v for v in values if math.isfinite(v)]).to_mapping()
 
 
 def battery_fractions(log: ReplayLog) -> list[tuple[int, float]]:

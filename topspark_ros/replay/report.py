@@ -317,7 +317,7 @@ def plot_latency(log: ReplayLog, switches: Sequence[tuple[int, str]], path: Path
         ys = [getattr(c, field) for _, c in log.classifications]
         median = spread(ys)["median"]
         ax.plot(xs, ys, ".", markersize=3, color=colour, alpha=0.6, label=label)
-        if math.isfinite(median):
+        if median is not None:
             ax.axhline(
                 median, color=colour, linestyle=":", label=f"{label} median {median:.3g} ms"
             )

@@ -175,7 +175,7 @@ def replay(
             bus = BagTimeBus(nodes, _Recorder(log, results), logger)
             if on_start is not None:
                 on_start(log, bag.count(topics[records.IMAGE]))
-            _run(bag, topics, bus, log, progress)
+            _run(bag, topics, bus, log, progress, _skipper(log, logger))
             if perception.malformed:
                 log.skip("malformed image", int(perception.malformed))
         finally:
@@ -184,18 +184,30 @@ def replay(
     return log
 
 
+def _skipper(log: ReplayLog, logger: LoggerLike) -> Callable[[str], None]:
+    """Counts a skipped message in the log; the first of each reason is also a warning."""
+
+    def skip(reason: str) -> None:
+        if reason not in log.skipped:
+            logger.warning(f"skipping {reason}(s); the count is in summary.json")
+        log.skip(reason)
+
+    return skip
+
+
 def _run(
     bag: BagReader,
     topics: Mapping[str, str],
     bus: BagTimeBus,
     log: ReplayLog,
     progress: Progress | None,
+    skip: Callable[[str], None],
 ) -> None:
     """Feed the bag's messages to the bus; a stop by Ctrl-C or a bag error ends the log early."""
     start = time.perf_counter()
     first = True
     try:
-        for message in bag.messages(topics, log.skip):
+        for message in bag.messages(topics, skip):
             if first:
                 log.start_ns = message.time_ns
                 first = False

@@ -35,6 +35,7 @@ from topspark_ros.ros.dds.processes import NodeProcess, start_node, wait_ready
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 from topspark_ros.ros.qos import RELIABILITIES
 from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE
+from topspark_ros.stats import Spread
 
 NODE = "perception"
 DOMAIN_BASE = 10  # default domains 10..99: clear of 0 (a real ROS 2 system) and the tests' ids
@@ -113,32 +114,6 @@ class Arrival:
 
     at: float
     result: Classification
-
-
-@dataclass(frozen=True)
-class Spread:
-    """Summary of a sample of times (ms): count, median, p90, p99, max, mean (NaN if empty)."""
-
-    count: int
-    median: float
-    p90: float
-    p99: float
-    max: float
-    mean: float
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Spread:
-        """Percentiles by linear interpolation between order statistics (numpy's default)."""
-        if not values:
-            nan = float("nan")
-            return cls(0, nan, nan, nan, nan, nan)
-        arr = np.asarray(values, np.float64)
-        median, p90, p99 = (float(v) for v in np.percentile(arr, [50.0, 90.0, 99.0]))
-        return cls(len(arr), median, p90, p99, float(arr.max()), float(arr.mean()))
-
-    def to_mapping(self) -> dict[str, float | int | None]:
-        """JSON-ready: NaN becomes None."""
-        return {k: None if v != v else v for k, v in dataclasses.asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -468,7 +443,6 @@ __all__ = [
     "LatencySettings",
     "Matched",
     "Sent",
-    "Spread",
     "build_report",
     "default_domain_id",
     "due_time",
