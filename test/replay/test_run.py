@@ -185,18 +185,22 @@ def test_a_bad_bag_writes_nothing_and_keeps_earlier_outputs(
     assert not fresh.exists()
 
 
+def _digit_frames(n: int) -> list[ImageFrame]:
+    """``n`` 32x32 mono8 frames of a bar digit, 100 ms apart."""
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255
+    return [render_frame(digit, i * 10**8, 32, 32, "mono8", scale=1) for i in range(n)]
+
+
 def test_frames_of_an_unsupported_encoding_are_skipped_with_a_warning(
     trained_model: Path, tmp_path: Path
 ) -> None:
     bag = tmp_path / "bag"
-    digit = np.zeros((28, 28), np.uint8)
-    digit[6:22, 12:16] = 255
     with BagWriter(bag, "mcap") as writer:
-        for i in range(10):
-            frame = render_frame(digit, i * 10**8, 32, 32, "mono8", scale=1)
+        for i, frame in enumerate(_digit_frames(10)):
             if i % 3 == 0:
                 frame = dataclasses.replace(frame, encoding="yuv422", step=64, data=bytes(2048))
-            writer.write("/camera", "sensor_msgs/msg/Image", frame, i * 10**8)
+            writer.write("/camera", "sensor_msgs/msg/Image", frame, frame.stamp_ns)
     logger = RecordingLogger()
     log = replay(_options(bag, tmp_path / "out", trained_model), logger)
     assert log.complete
@@ -241,12 +245,9 @@ def test_an_undecodable_message_is_a_warning_and_a_count(
     trained_model: Path, tmp_path: Path
 ) -> None:
     bag = tmp_path / "bag"
-    digit = np.zeros((28, 28), np.uint8)
-    digit[6:22, 12:16] = 255
     with BagWriter(bag, "sqlite3") as writer:
-        for i in range(6):
-            frame = render_frame(digit, i * 10**8, 32, 32, "mono8", scale=1)
-            writer.write("/camera", "sensor_msgs/msg/Image", frame, i * 10**8)
+        for i, frame in enumerate(_digit_frames(6)):
+            writer.write("/camera", "sensor_msgs/msg/Image", frame, frame.stamp_ns)
             if i % 2:
                 writer.write_cdr("/camera", "sensor_msgs/msg/Image", b"\x00\x01\x00\x00", i)
     logger = RecordingLogger()
