@@ -41,6 +41,7 @@ def test_transport_auto_is_dds_without_rclpy_and_rclpy_cannot_be_forced() -> Non
         (["--set", "speed=1"], "unknown key(s) speed"),
         (["--set", "model_path=/nonexistent/m.npz"], "/nonexistent/m.npz"),
         (["--params", "/nonexistent/p.yaml"], "cannot read parameter file"),
+        (["--remap", "image=/camera"], "remap rule 'image=/camera' is not FROM:=TO"),
     ],
 )
 def test_bad_configuration_is_one_error_line(

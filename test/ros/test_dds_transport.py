@@ -38,6 +38,7 @@ from topspark_ros.ros.dds import (
     qos_profile,
     ros_domain_id,
 )
+from topspark_ros.ros.dds.names import parse_remaps, remapped
 
 DOMAIN = os.getpid() % 50 + 100  # 100..149; the loopback test uses DOMAIN + 50
 TIMEOUT_S = 5.0
@@ -195,6 +196,33 @@ def test_raw_messages_and_strings(pair: tuple[DdsTransport, DdsTransport]) -> No
     assert text.wait() == ["night"]
     assert [message.data for message in raw.wait()] == ["night"]
     assert type(raw.items[0]).__name__ == "String_"
+
+
+def test_remap_rules() -> None:
+    remaps = parse_remaps(["image:=/camera/image_raw", "/base/classification:=/out"])
+    assert remaps == {"image": "/camera/image_raw", "/base/classification": "/out"}
+    assert remapped("image", "base", remaps) == "/camera/image_raw"
+    assert remapped("classification", "base", remaps) == "/out"
+    assert remapped("classification", "", remaps) == "classification"
+    with pytest.raises(TransportError, match=r"remap rule 'image=/x' is not FROM:=TO"):
+        parse_remaps(["image=/x"])
+
+
+def test_remapped_subscription(types: DdsTypes) -> None:
+    """A node in namespace 'baseline' reading 'image' remapped to the robot's camera topic."""
+    with (
+        DdsTransport(DOMAIN, types=types) as robot,
+        DdsTransport(DOMAIN, "baseline", types, {"image": "/camera"}) as node,
+    ):
+        inbox = Inbox()
+        node.subscribe("image", "std_msgs/msg/String", inbox, into=str)
+        node.subscribe("classification", "std_msgs/msg/String", inbox, into=str)
+        camera = robot.publisher("/camera", "std_msgs/msg/String")
+        result = robot.publisher("/baseline/classification", "std_msgs/msg/String")
+        assert camera.wait_matched(TIMEOUT_S) and result.wait_matched(TIMEOUT_S)
+        camera.publish("frame")
+        result.publish("answer")
+        assert sorted(inbox.wait(2)) == ["answer", "frame"]
 
 
 def test_reliable_reader_does_not_match_best_effort_writer(

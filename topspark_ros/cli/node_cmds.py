@@ -15,6 +15,7 @@ from typing import Any
 from topspark_ros import config
 from topspark_ros.cli.common import add_set_arg, parse_overrides
 from topspark_ros.errors import ConfigError
+from topspark_ros.ros.dds.names import parse_remaps
 from topspark_ros.ros.params_file import load_node_config
 from topspark_ros.ros.wiring import NODES, NodeSpec, node_spec
 
@@ -33,6 +34,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_set_arg(p)
     p.add_argument("--transport", choices=TRANSPORTS, default="auto", help="default: auto")
     p.add_argument("--namespace", default="", help="namespace for the node's relative topics")
+    p.add_argument(
+        "--remap",
+        dest="remaps",
+        action="append",
+        default=[],
+        metavar="FROM:=TO",
+        help="rename a topic, as ROS 2's -r FROM:=TO (repeatable), e.g. image:=/camera/image_raw",
+    )
     p.add_argument(
         "--domain-id", type=int, default=None, help="DDS domain (default: $ROS_DOMAIN_ID or 0)"
     )
@@ -69,13 +78,14 @@ def cmd_node(args: argparse.Namespace) -> int:
         format=f"[{spec.name}] %(levelname)s: %(message)s",
     )
     logger = logging.getLogger(f"topspark_ros.{spec.name}")
+    remaps = parse_remaps(args.remaps)
     if choose_transport(args.transport) == "rclpy":
         from topspark_ros.ros.rclpy.entry import run_rclpy_node
 
-        return run_rclpy_node(spec, cfg, args.namespace)
+        return run_rclpy_node(spec, cfg, args.namespace, remaps)
     from topspark_ros.ros.dds.node import run_dds_node
 
-    return run_dds_node(spec, cfg, args.domain_id, args.namespace, logger)
+    return run_dds_node(spec, cfg, args.domain_id, args.namespace, logger, remaps)
 
 
 __all__ = ["TRANSPORTS", "choose_transport", "cmd_node", "node_config", "register"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from topspark_ros.errors import TransportError
 
@@ -29,6 +29,26 @@ def dds_topic_name(name: str, namespace: str = "") -> str:
     return TOPIC_PREFIX + "/".join(tokens)
 
 
+def parse_remaps(rules: Sequence[str]) -> dict[str, str]:
+    """ROS 2 remapping rules ``FROM:=TO`` (as ``--ros-args -r``) as a mapping FROM -> TO."""
+    remaps: dict[str, str] = {}
+    for rule in rules:
+        source, sep, target = rule.partition(":=")
+        if not sep or not source or not target:
+            raise TransportError(f"remap rule {rule!r} is not FROM:=TO")
+        remaps[source] = target
+    return remaps
+
+
+def remapped(name: str, namespace: str, remaps: Mapping[str, str]) -> str:
+    """``name`` after remapping: a rule matches the name as the node writes it or its fully
+    qualified form under ``namespace``."""
+    if name in remaps:
+        return remaps[name]
+    full = "/" + "/".join(p for p in (namespace.strip("/"), name.strip("/")) if p)
+    return remaps.get(full, name)
+
+
 def ros_domain_id(environ: Mapping[str, str] | None = None) -> int:
     """The DDS domain from ``ROS_DOMAIN_ID`` (0 when unset or empty), as ROS 2 does."""
     environ = os.environ if environ is None else environ
@@ -49,4 +69,11 @@ def check_domain_id(domain_id: int) -> int:
     return domain_id
 
 
-__all__ = ["TOPIC_PREFIX", "check_domain_id", "dds_topic_name", "ros_domain_id"]
+__all__ = [
+    "TOPIC_PREFIX",
+    "check_domain_id",
+    "dds_topic_name",
+    "parse_remaps",
+    "remapped",
+    "ros_domain_id",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from topspark_ros.nodes.messages import LoggerLike
@@ -33,9 +33,10 @@ class DdsNode:
         logger: LoggerLike,
         domain_id: int | None = None,
         namespace: str = "",
+        remaps: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
-        self.transport = DdsTransport(domain_id, namespace)
+        self.transport = DdsTransport(domain_id, namespace, remaps=remaps)
         self._logger = logger
         try:
             logic = spec.build(config, logger)
@@ -78,13 +79,18 @@ class DdsNode:
 
 
 def run_dds_node(
-    spec: NodeSpec, config: Any, domain_id: int | None, namespace: str, logger: LoggerLike
+    spec: NodeSpec,
+    config: Any,
+    domain_id: int | None,
+    namespace: str,
+    logger: LoggerLike,
+    remaps: Mapping[str, str] | None = None,
 ) -> int:
     """Run ``spec``'s node until SIGINT/SIGTERM (exit 0) or until its worker fails (exit 1)."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
     try:
-        node = DdsNode(spec, config, logger, domain_id, namespace)
+        node = DdsNode(spec, config, logger, domain_id, namespace, remaps)
     except BaseException:
         _restore(previous)
         raise

@@ -71,8 +71,10 @@ def start_node(
     sets: Mapping[str, Any] | None = None,
     namespace: str = "",
     env: Mapping[str, str] | None = None,
+    remaps: Mapping[str, str] | None = None,
 ) -> NodeProcess:
-    """Start ``topspark node NAME --transport dds`` with ``--set KEY=VALUE`` for ``sets``."""
+    """Start ``topspark node NAME --transport dds`` with ``--set KEY=VALUE`` for ``sets`` and
+    ``--remap FROM:=TO`` for ``remaps``."""
     log_path = Path(log_dir) / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "topspark_ros", "node", name]
@@ -81,6 +83,8 @@ def start_node(
         command += ["--params", str(params)]
     if namespace:
         command += ["--namespace", namespace]
+    for source, target in (remaps or {}).items():
+        command += ["--remap", f"{source}:={target}"]
     for key, value in (sets or {}).items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         command += ["--set", f"{key}={text}"]

@@ -15,7 +15,7 @@ to ``loopback_config()`` in the environment of every process before it creates a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cyclonedds.core import DDSException, GuardCondition, WaitSet
@@ -28,7 +28,7 @@ from cyclonedds.util import duration
 from topspark_ros.errors import TransportError
 from topspark_ros.interfaces import Converter, DdsTypes, full_typename, typename_of
 from topspark_ros.ros.dds.endpoints import DdsPublisher, DdsSubscription, delete_entity, one_line
-from topspark_ros.ros.dds.names import check_domain_id, dds_topic_name, ros_domain_id
+from topspark_ros.ros.dds.names import check_domain_id, dds_topic_name, remapped, ros_domain_id
 from topspark_ros.ros.dds.qos import cyclonedds_qos
 from topspark_ros.ros.qos import QosProfile, qos_profile
 
@@ -53,15 +53,21 @@ class DdsTransport:
     """A DDS participant that publishes and subscribes ROS 2 topics; ``close()`` ends it.
 
     ``domain_id`` None: ``ROS_DOMAIN_ID`` (default 0). Relative topic names are put under
-    ``namespace``. ``types`` shares DDS classes between transports (default: a fresh set).
+    ``namespace``; ``remaps`` (FROM -> TO, as ROS 2's ``-r FROM:=TO``) renames topics first.
+    ``types`` shares DDS classes between transports (default: a fresh set).
     """
 
     def __init__(
-        self, domain_id: int | None = None, namespace: str = "", types: DdsTypes | None = None
+        self,
+        domain_id: int | None = None,
+        namespace: str = "",
+        types: DdsTypes | None = None,
+        remaps: Mapping[str, str] | None = None,
     ) -> None:
         """Join the domain; subscriptions start a dispatch thread on first use."""
         self.domain_id = ros_domain_id() if domain_id is None else check_domain_id(domain_id)
         self.namespace = namespace
+        self.remaps = dict(remaps or {})
         self.types = DdsTypes() if types is None else types
         self.converter = Converter(self.types.typestore, self.types.get)
         self._lock = threading.Lock()
@@ -171,7 +177,7 @@ class DdsTransport:
         """The DDS topic for a ROS topic name, made once per transport."""
         if self._closed:
             raise TransportError("the DDS transport is closed")
-        name = dds_topic_name(topic, self.namespace)
+        name = dds_topic_name(remapped(topic, self.namespace, self.remaps), self.namespace)
         msg_class = self.types.get(typename)
         with self._lock:
             existing = self._topics.get(name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import rclpy
@@ -38,12 +38,19 @@ def run(node: str, argv: list[str] | None = None) -> int:
     return _spin(lambda: TopsparkNode(spec), argv, managed=options.managed)
 
 
-def run_rclpy_node(spec: NodeSpec, config: Any, namespace: str = "") -> int:
-    """Run ``spec``'s node with parameters from an already loaded ``config`` dataclass."""
+def run_rclpy_node(
+    spec: NodeSpec, config: Any, namespace: str = "", remaps: Mapping[str, str] | None = None
+) -> int:
+    """Run ``spec``'s node with parameters from an already loaded ``config`` dataclass;
+    ``remaps`` become rclpy's own ``--ros-args -r FROM:=TO`` rules."""
     overrides = [
         Parameter(f.name, value=getattr(config, f.name)) for f in dataclasses.fields(config)
     ]
     argv = [spec.executable]
+    if remaps:
+        argv += ["--ros-args"]
+        for source, target in remaps.items():
+            argv += ["-r", f"{source}:={target}"]
     return _spin(
         lambda: TopsparkNode(spec, namespace=namespace, parameter_overrides=overrides),
         argv,
