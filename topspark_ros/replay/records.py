@@ -55,6 +55,24 @@ class ReplayLog:
         """Bag time replayed, in seconds."""
         return max(0, self.end_ns - self.start_ns) / 1e9
 
+    def record(self, data: object, time_ns: int) -> None:
+        """File one message a node took or gave at ``time_ns`` by its type (a ``str`` is an
+        environment name); other types are ignored."""
+        if isinstance(data, Classification):
+            self.classifications.append((time_ns, data))
+        elif isinstance(data, TimestepCommand):
+            self.commands.append((time_ns, data))
+        elif isinstance(data, LearningStatus):
+            self.statuses.append((time_ns, data))
+        elif isinstance(data, ModelUpdate):
+            self.updates.append((time_ns, data))
+        elif isinstance(data, BatteryReading):
+            self.battery.append((time_ns, data))
+        elif isinstance(data, Label):
+            self.labels[data.stamp_ns] = data
+        elif isinstance(data, str) and (not self.environments or self.environments[-1][1] != data):
+            self.environments.append((time_ns, data))
+
     def skip(self, reason: str, n: int = 1) -> None:
         """Count ``n`` messages not used for ``reason``."""
         self.skipped[reason] = self.skipped.get(reason, 0) + n

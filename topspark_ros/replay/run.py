@@ -21,13 +21,7 @@ from topspark_ros.bags.writer import STORAGES, BagWriter
 from topspark_ros.errors import ConfigError, TopsparkError
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig, TimestepManagerConfig
 from topspark_ros.nodes.messages import (
-    BatteryReading,
-    Classification,
-    Label,
-    LearningStatus,
     LoggerLike,
-    ModelUpdate,
-    TimestepCommand,
 )
 from topspark_ros.packaged import default_model_path
 from topspark_ros.replay import records
@@ -109,30 +103,8 @@ class _Recorder:
         }
 
     def __call__(self, topic: str, data: Any, time_ns: int) -> None:
-        log = self.log
-        if isinstance(data, Classification):
-            log.classifications.append((time_ns, data))
-        elif isinstance(data, TimestepCommand):
-            log.commands.append((time_ns, data))
-        elif isinstance(data, LearningStatus):
-            log.statuses.append((time_ns, data))
-        elif isinstance(data, ModelUpdate):
-            log.updates.append((time_ns, data))
+        self.log.record(data, time_ns)
         self.results.write(f"/{topic}", self._types[topic], data, time_ns)
-
-
-def _note_input(log: ReplayLog, role: str, data: Any, time_ns: int) -> None:
-    """Keep the inputs the report needs: battery readings, labels, environment switches."""
-    if role == records.BATTERY and isinstance(data, BatteryReading):
-        log.battery.append((time_ns, data))
-    elif role == records.LABEL and isinstance(data, Label):
-        log.labels[data.stamp_ns] = data
-    elif (
-        role == records.ENVIRONMENT
-        and isinstance(data, str)
-        and (not log.environments or log.environments[-1][1] != data)
-    ):
-        log.environments.append((time_ns, data))
 
 
 def replay(
@@ -212,7 +184,7 @@ def _run(
                 log.start_ns = message.time_ns
                 first = False
             log.end_ns = message.time_ns
-            _note_input(log, message.role, message.data, message.time_ns)
+            log.record(message.data, message.time_ns)
             bus.deliver(ROLE_TOPICS[message.role], message.data, message.time_ns)
             if message.role == records.IMAGE and progress is not None:
                 progress(1)
