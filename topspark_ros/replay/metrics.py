@@ -22,6 +22,7 @@ from topspark_ros.nodes.timestep_manager import MODE_NAMES
 from topspark_ros.replay.records import DEFAULT_ENVIRONMENT, ReplayLog
 from topspark_ros.stats import Spread
 
+STATE_NAMES = ("idle", "learning", "labelling", "checkpoint")  # LearningStatus.STATE_*
 BEFORE_LEARNING, AFTER_LEARNING = "before_learning", "after_learning"  # accuracy_by_environment
 
 
@@ -154,6 +155,11 @@ def command_spans(log: ReplayLog) -> list[tuple[int, int, TimestepCommand]]:
 def _shares(durations: Mapping[Any, int], total: int) -> dict[str, float]:
     """Each key's share of ``total``, keys as strings (JSON), in ascending key order."""
     return {str(k): durations[k] / total for k in sorted(durations)} if total > 0 else {}
+
+
+def state_name(state: int) -> str:
+    """A LearningStatus state's name; the number if it has none."""
+    return STATE_NAMES[state] if 0 <= state < len(STATE_NAMES) else str(state)
 
 
 def mode_name(mode: int) -> str:
@@ -315,6 +321,7 @@ __all__ = [
     "rolling_accuracy",
     "speed_stats",
     "spread",
+    "state_name",
     "summarize",
     "timestep_stats",
 ]

@@ -29,6 +29,7 @@ from topspark_ros.replay.metrics import (
     mode_name,
     rolling_accuracy,
     spread,
+    state_name,
     summarize,
 )
 from topspark_ros.replay.records import ReplayLog
@@ -37,7 +38,6 @@ from topspark_ros.topspark.outputs import pyplot, save_figure
 SUMMARY = "summary.json"
 ROLLING_WINDOW = 30  # labelled frames per point of the accuracy plot (at least)
 MAX_UPDATE_LINES = 12  # more model updates are drawn as ticks, not vertical lines
-STATE_NAMES = ("idle", "learning", "labelling", "checkpoint")  # LearningStatus.STATE_*
 _MODE_COLOURS = {"saving": "tab:olive", "critical": "tab:red", "fallback": "tab:gray"}
 _FIGSIZE = (8.0, 4.2)
 
@@ -60,11 +60,6 @@ def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     writer.writerow(header)
     writer.writerows([_cell(v) for v in row] for row in rows)
     return text.getvalue().encode()
-
-
-def _state_name(state: int) -> str:
-    """A LearningStatus state's name; the number if it has none."""
-    return STATE_NAMES[state] if 0 <= state < len(STATE_NAMES) else str(state)
 
 
 def _stream(
@@ -184,7 +179,7 @@ def stream_tables(log: ReplayLog, judged: Sequence[Judged]) -> dict[str, Table]:
                 "novelty",
                 "message",
             ],
-            {"state_name": lambda s: _state_name(s.state)},
+            {"state_name": lambda s: state_name(s.state)},
         ),
         "model_update.csv": _stream(
             log, log.updates, ["version", "path", "sha256", "environment", "samples_seen"]

@@ -1,0 +1,1 @@
+"""``topspark demo``: a simulated robot and the three nodes as processes, watched and reported."""
