@@ -25,6 +25,7 @@ from topspark_ros.replay.metrics import (
     battery_fractions,
     command_spans,
     environment_switches,
+    json_ready,
     judge,
     mode_name,
     rolling_accuracy,
@@ -416,8 +417,11 @@ def plot_accuracy(
     return save_figure(fig, path)
 
 
-def write_report(log: ReplayLog, out_dir: Path) -> list[Path]:
-    """Write summary.json, the stream CSVs and the plots with data into ``out_dir``; return them.
+def write_report(
+    log: ReplayLog, out_dir: Path, extra: Mapping[str, Any] | None = None
+) -> list[Path]:
+    """Write summary.json (``summarize`` plus ``extra``'s keys), the stream CSVs and the plots
+    with data into ``out_dir``; return them.
 
     A plot of this report's name left from an earlier run but without data now is removed, so
     the folder describes one replay. OSError becomes a TopsparkError naming the folder.
@@ -432,7 +436,8 @@ def write_report(log: ReplayLog, out_dir: Path) -> list[Path]:
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(summarize(log), indent=2, allow_nan=False) + "\n"
+        summary = {**summarize(log), **json_ready(dict(extra or {}))}
+        text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
         paths = [atomic_write_bytes(out_dir / SUMMARY, text.encode())]
         for name, (header, rows) in stream_tables(log, judged).items():
             paths.append(atomic_write_bytes(out_dir / name, _csv_bytes(header, rows)))

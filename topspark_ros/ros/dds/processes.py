@@ -72,10 +72,13 @@ def start_node(
     namespace: str = "",
     env: Mapping[str, str] | None = None,
     remaps: Mapping[str, str] | None = None,
+    label: str = "",
 ) -> NodeProcess:
     """Start ``topspark node NAME --transport dds`` with ``--set KEY=VALUE`` for ``sets`` and
-    ``--remap FROM:=TO`` for ``remaps``."""
-    log_path = Path(log_dir) / f"{name}.log"
+    ``--remap FROM:=TO`` for ``remaps``; ``label`` (default NAME) names the process and its
+    log file, so one node can run twice."""
+    label = label or name
+    log_path = Path(log_dir) / f"{label}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "topspark_ros", "node", name]
     command += ["--transport", "dds", "--domain-id", str(domain_id)]
@@ -96,7 +99,7 @@ def start_node(
         env=dds_environment(domain_id, env),
         stdin=subprocess.DEVNULL,
     )
-    return NodeProcess(name, popen, log_path, log)
+    return NodeProcess(label, popen, log_path, log)
 
 
 def wait_ready(processes: Sequence[NodeProcess], timeout_s: float = 60.0) -> None:

@@ -1,0 +1,213 @@
+"""``topspark demo``: the simulated robot and the nodes as separate processes over DDS.
+
+Processes: ``sim_robot`` (camera, labels, battery, environment events), ``perception``,
+``timestep_manager``, ``online_learner``, and a second perception node at a fixed T in namespace
+``baseline`` reading the same camera (``--remap image:=/image``), for the energy comparison. This
+process watches every topic (``DemoMonitor``), shows a live view, and writes the report when the
+run ends: after ``duration_s``, on Ctrl-C, or when a node process dies (then it says which and
+how, stops the rest, and still reports).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from topspark_ros.demo.monitor import BASELINE, DemoMonitor
+from topspark_ros.demo.report import write_demo_report
+from topspark_ros.demo.view import render
+from topspark_ros.errors import ConfigError
+from topspark_ros.nodes.messages import Classification
+from topspark_ros.packaged import default_model_path
+from topspark_ros.replay.records import ReplayLog
+from topspark_ros.ros.dds.processes import (
+    NodeProcess,
+    start_node,
+    stop_all,
+    wait_ready,
+)
+from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
+from topspark_ros.ros.wiring import NODES
+from topspark_ros.snn.model_io import load_model, model_sha256
+
+INTERRUPTED = "interrupted (Ctrl-C)"
+CHECKPOINTS = "checkpoints"
+LOGS = "logs"
+READY_TIMEOUT_S = 120.0  # first runs compile the Numba kernels in every process
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """How long to run, where to report, and the simulated world."""
+
+    duration_s: float = 90.0
+    out: Path = Path("demo-report")
+    environments: str = "mnist,fashion-mnist"
+    rate_hz: float = 10.0
+    baseline_timesteps: int = 350
+    battery_end: float = 0.1  # charge left after ``duration_s`` from the base load alone
+    base_load_w: float = 3.0
+    domain_id: int = -1  # -1: a private domain derived from the process id
+    refresh_s: float = 1.0
+    seed: int = 0
+    robot: Mapping[str, Any] = field(default_factory=dict)  # extra sim_robot settings
+
+    @property
+    def environment_list(self) -> list[str]:
+        """The environments in order."""
+        return [name.strip() for name in self.environments.split(",") if name.strip()]
+
+
+@dataclass
+class DemoResult:
+    """How the demo ended: the log, exit codes by process, and a failure or stop reason."""
+
+    log: ReplayLog
+    baseline: list[tuple[int, Classification]]  # the fixed-T node's results
+    exit_codes: dict[str, int] = field(default_factory=dict)
+    stopped: str = ""
+    failed: str = ""
+
+
+def _check(options: DemoOptions) -> None:
+    """One-line errors for options that cannot run."""
+    if options.duration_s <= 0:
+        raise ConfigError(f"--duration must be positive, got {options.duration_s:g}")
+    if not options.environment_list:
+        raise ConfigError("--environments names no environment")
+    if not 0.0 <= options.battery_end < 1.0:
+        raise ConfigError(f"battery_end must be in 0..1, got {options.battery_end:g}")
+
+
+def _domain(options: DemoOptions) -> int:
+    """The DDS domain: the option, or one derived from the process id (no clash with others)."""
+    return options.domain_id if options.domain_id >= 0 else 100 + os.getpid() % 100
+
+
+def robot_settings(options: DemoOptions) -> dict[str, Any]:
+    """sim_robot parameters: the environments share the duration; the battery holds what the
+    base load drains to ``battery_end`` in that time (the SNN's energy drains it further)."""
+    share = options.duration_s / len(options.environment_list)
+    capacity_wh = options.base_load_w * options.duration_s / 3600.0 / (1.0 - options.battery_end)
+    return {
+        "environments": ",".join(options.environment_list),
+        "environment_s": share,
+        "rate_hz": options.rate_hz,
+        "base_load_w": options.base_load_w,
+        "battery_capacity_wh": capacity_wh,
+        "seed": options.seed,
+        **options.robot,
+    }
+
+
+def _start(options: DemoOptions, domain: int, logs: Path) -> list[NodeProcess]:
+    """Start the nodes, wait until they are ready, then the robot."""
+    learner = {"checkpoint_dir": str(options.out / CHECKPOINTS), "seed": options.seed}
+    manager = {"mission_time_s": options.duration_s, "frame_rate_hz": options.rate_hz}
+    nodes = [
+        start_node("perception", domain, logs),
+        start_node("timestep_manager", domain, logs, sets=manager),
+        start_node("online_learner", domain, logs, sets=learner),
+        start_node(
+            "perception",
+            domain,
+            logs,
+            sets={"timesteps": options.baseline_timesteps},
+            namespace=BASELINE,
+            remaps={"image": "/image"},
+            label=f"perception_{BASELINE}",
+        ),
+    ]
+    try:
+        wait_ready(nodes, READY_TIMEOUT_S)
+        robot = start_node("sim_robot", domain, logs, sets=robot_settings(options))
+        nodes.append(robot)
+        wait_ready([robot], READY_TIMEOUT_S)
+    except BaseException:
+        stop_all(nodes)
+        raise
+    return nodes
+
+
+def _dead(nodes: list[NodeProcess]) -> str:
+    """'' while every process runs; else which died, its exit code and last log line."""
+    for proc in nodes:
+        if not proc.alive():
+            return (
+                f"node {proc.name} exited with code {proc.popen.returncode}: "
+                f"{proc.last_line() or 'no log output'}"
+            )
+    return ""
+
+
+class _Screen:
+    """The live view: redrawn in place on a terminal, a line every 10 s otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._drawn = 0
+        self._last = 0.0
+
+    def show(self, lines: list[str]) -> None:
+        if self.tty:
+            up = f"\x1b[{self._drawn}F" if self._drawn else ""
+            self.stream.write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
+            self._drawn = len(lines)
+        elif time.monotonic() - self._last >= 10.0:
+            self.stream.write(lines[0] + " | " + lines[1] + "\n")
+            self._last = time.monotonic()
+        self.stream.flush()
+
+
+def run_demo(
+    options: DemoOptions,
+    stream: TextIO = sys.stdout,
+    stop_early: Callable[[], bool] | None = None,
+) -> DemoResult:
+    """Run the demo and write its report into ``options.out``; the result says how it ended."""
+    _check(options)
+    model = str(default_model_path())
+    out = options.out
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory")
+    shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+    logs = out / LOGS
+    domain = _domain(options)
+    # This process's own participant joins the nodes on loopback, as start_node confines them.
+    os.environ.setdefault("CYCLONEDDS_URI", loopback_config())
+    neurons = load_model(model).params.n_neurons
+    log = ReplayLog("demo", "dds", {}, model, model_sha256(model), neurons, True)
+    monitor = DemoMonitor(log)
+    result = DemoResult(log, monitor.baseline)
+    stream.write(f"starting the simulated robot and 4 nodes (DDS domain {domain}) ...\n")
+    nodes = _start(options, domain, logs)
+    transport = DdsTransport(domain)
+    screen = _Screen(stream)
+    try:
+        monitor.attach(transport, NODES.values())
+        end = time.monotonic() + options.duration_s
+        while time.monotonic() < end:
+            time.sleep(options.refresh_s)
+            screen.show(monitor.read(render))
+            result.failed = _dead(nodes)
+            if result.failed or (stop_early is not None and stop_early()):
+                break
+    except KeyboardInterrupt:
+        result.stopped = INTERRUPTED
+    finally:
+        result.exit_codes = stop_all(nodes)
+        transport.close()
+    log.complete = not (result.stopped or result.failed)
+    log.stopped = result.failed or result.stopped
+    write_demo_report(result, monitor, out)
+    return result
+
+
+__all__ = ["INTERRUPTED", "DemoOptions", "DemoResult", "robot_settings", "run_demo"]
