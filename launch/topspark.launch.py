@@ -1,4 +1,5 @@
-"""Robot bringup: the perception, timestep manager and online learner nodes.
+"""Robot bringup: the perception, timestep manager and online learner nodes (and with
+simulate:=true the simulated robot, as sim.launch.py does).
 
 ros2 launch topspark_ros topspark.launch.py namespace:=robot1 image_topic:=/camera/image_raw \
     perception.timesteps:=60 timestep_manager.mission_time_s:=1800.0
@@ -15,7 +16,6 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 from topspark_ros.ros import launch_support
-from topspark_ros.ros.wiring import NODES
 
 
 def _typed(params: dict) -> dict:
@@ -27,7 +27,7 @@ def _typed(params: dict) -> dict:
 
 
 def _nodes(context: LaunchContext) -> list[Node]:
-    """One Node action per node spec, from the launch argument values."""
+    """One Node action per node launched (launch_support.launched_nodes), from the values."""
     values = {
         name: LaunchConfiguration(name).perform(context)
         for name in launch_support.argument_names()
@@ -44,7 +44,7 @@ def _nodes(context: LaunchContext) -> list[Node]:
             output="screen",
             emulate_tty=True,
         )
-        for spec in NODES.values()
+        for spec in launch_support.launched_nodes(values)
     ]
 
 

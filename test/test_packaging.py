@@ -43,8 +43,14 @@ EXEC_DEPENDS = {
     "python3-tqdm",
 }
 BUILDTOOL_DEPENDS = {"ament_cmake", "ament_cmake_python", "rosidl_default_generators"}
-# The ROS executables the contract names (ros2 run topspark_ros <name>).
-EXECUTABLES = {"perception_node", "timestep_manager_node", "online_learner_node"}
+# The ROS executables the contract names (ros2 run topspark_ros <name>), and the
+# simulated robot's.
+EXECUTABLES = {
+    "perception_node",
+    "timestep_manager_node",
+    "online_learner_node",
+    "sim_robot_node",
+}
 
 
 def setup_call(repo_root: Path) -> dict[str, Any]:

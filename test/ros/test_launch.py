@@ -17,9 +17,9 @@ from topspark_ros.config import to_mapping
 from topspark_ros.errors import ConfigError
 from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.ros import launch_support
-from topspark_ros.ros.wiring import NODES
+from topspark_ros.ros.wiring import NODES, ROBOT_NODES, SIM_ROBOT
 
-LAUNCH_FILES = ("topspark.launch.py", "gazebo.launch.py", "replay.launch.py")
+LAUNCH_FILES = ("topspark.launch.py", "gazebo.launch.py", "replay.launch.py", "sim.launch.py")
 TOPICS = {
     "image",
     "battery_state",
@@ -67,7 +67,7 @@ def defaults(share_dir: Path) -> dict[str, str]:
     return {arg.name: arg.default for arg in launch_support.launch_arguments(share_dir)}
 
 
-def test_launch_directory_holds_the_three_launch_files(repo_root: Path) -> None:
+def test_launch_directory_holds_the_launch_files(repo_root: Path) -> None:
     files = [p.name for p in (repo_root / "launch").iterdir() if p.name != "__pycache__"]
     assert sorted(files) == sorted(LAUNCH_FILES)
     for name in LAUNCH_FILES:
@@ -96,10 +96,8 @@ def test_launch_files_name_only_declared_packages(repo_root: Path, name: str) ->
     assert set(named) <= known, f"{name}: add {set(named) - known} to package.xml"
 
 
-@pytest.mark.parametrize("name", ["gazebo.launch.py", "replay.launch.py"])
-def test_simulation_launch_files_include_the_bringup_on_sim_time(
-    repo_root: Path, name: str
-) -> None:
+def bringup_arguments(repo_root: Path, name: str) -> str:
+    """The launch arguments ``launch/<name>`` passes to the topspark.launch.py it includes."""
     tree = parse(repo_root, name)
     included = [
         elt.value
@@ -114,7 +112,7 @@ def test_simulation_launch_files_include_the_bringup_on_sim_time(
         if "topspark.launch.py" in ast.unparse(call)
     ]
     launch_args = keyword(include, "launch_arguments")
-    assert launch_args is not None and "'use_sim_time': 'true'" in ast.unparse(launch_args)
+    assert launch_args is not None
     declared = set(launch_support.argument_names())
     passed = [
         key.value
@@ -124,6 +122,21 @@ def test_simulation_launch_files_include_the_bringup_on_sim_time(
         if isinstance(key, ast.Constant)
     ]
     assert set(passed) <= declared, "passes arguments topspark.launch.py does not declare"
+    return ast.unparse(launch_args)
+
+
+@pytest.mark.parametrize("name", ["gazebo.launch.py", "replay.launch.py"])
+def test_simulation_launch_files_include_the_bringup_on_sim_time(
+    repo_root: Path, name: str
+) -> None:
+    passed = bringup_arguments(repo_root, name)
+    assert "'use_sim_time': 'true'" in passed and "'simulate'" not in passed
+
+
+def test_sim_launch_adds_the_simulated_robot_on_wall_time(repo_root: Path) -> None:
+    passed = bringup_arguments(repo_root, "sim.launch.py")
+    assert "'simulate': 'true'" in passed and "use_sim_time" not in passed
+    assert calls(parse(repo_root, "sim.launch.py"), "Node") == []
 
 
 def test_gazebo_bridges_camera_battery_and_clock(repo_root: Path) -> None:
@@ -150,7 +163,7 @@ def test_bringup_starts_every_node_spec_through_launch_support(repo_root: Path) 
     (node_call,) = calls(tree, "Node")
     assert ast.unparse(keyword(node_call, "executable") or ast.Constant(None)) == "spec.executable"
     assert ast.unparse(keyword(node_call, "name") or ast.Constant(None)) == "spec.name"
-    assert "for spec in NODES.values()" in ast.unparse(tree)
+    assert "for spec in launch_support.launched_nodes(values)" in ast.unparse(tree)
     used = {
         node.attr
         for node in ast.walk(tree)
@@ -183,7 +196,7 @@ def test_every_parameter_topic_and_node_has_a_launch_argument() -> None:
         assert params_file == f"/opt/ros/share/topspark_ros/config/{spec.name}.yaml"
     assert set(launch_support.topics()) == TOPICS
     assert {f"{topic}_topic" for topic in TOPICS} <= set(names)
-    assert {"namespace", "use_sim_time", "log_level", "managed"} <= set(names)
+    assert {"namespace", "use_sim_time", "log_level", "managed", "simulate"} <= set(names)
 
 
 def test_defaults_give_the_params_files_values_and_no_remaps(repo_root: Path) -> None:
@@ -196,6 +209,19 @@ def test_defaults_give_the_params_files_values_and_no_remaps(repo_root: Path) ->
         assert launch_support.node_parameters(spec.name, values) == expected
     assert launch_support.remappings(values) == []
     assert launch_support.node_arguments(values) == ["--ros-args", "--log-level", "info"]
+
+
+def test_only_simulate_adds_the_simulated_robot(repo_root: Path) -> None:
+    values = defaults(repo_root)
+    assert launch_support.launched_nodes(values) == list(ROBOT_NODES.values())
+    simulated = launch_support.launched_nodes({**values, "simulate": "true"})
+    assert simulated == [*ROBOT_NODES.values(), SIM_ROBOT]
+    sim_topics = [s.topic for s in SIM_ROBOT.subscriptions] + [
+        p.topic for p in SIM_ROBOT.publications
+    ]
+    assert set(sim_topics) <= TOPICS  # the robot's topics: the same remap arguments apply
+    with pytest.raises(ConfigError, match="simulate must be true or false, got 'yes'"):
+        launch_support.launched_nodes({**values, "simulate": "yes"})
 
 
 def test_overrides_are_typed_and_only_the_non_empty_ones(repo_root: Path) -> None:

@@ -13,23 +13,26 @@ from topspark_ros.config import from_mapping
 from topspark_ros.errors import ConfigError
 from topspark_ros.ros import launch_support
 from topspark_ros.ros.params_file import ROS_PARAMETERS, load_node_config
-from topspark_ros.ros.wiring import NODES
+from topspark_ros.ros.wiring import NODES, ROBOT_NODES, SIM_NODES
 
 REGENERATE = "python -m topspark_ros.ros.launch_support config"
 CONTRACT_NODES = {"perception", "timestep_manager", "online_learner"}
+SHIPPED_NODES = CONTRACT_NODES | {"sim_robot"}  # the robot's nodes and the simulated robot
 
 
 def test_node_names_match_the_contract() -> None:
-    assert set(NODES) == CONTRACT_NODES
+    assert set(ROBOT_NODES) == CONTRACT_NODES
+    assert set(SIM_NODES) == {"sim_robot"}
+    assert NODES == {**ROBOT_NODES, **SIM_NODES} and set(NODES) == SHIPPED_NODES
 
 
-@pytest.mark.parametrize("node", sorted(CONTRACT_NODES))
+@pytest.mark.parametrize("node", sorted(SHIPPED_NODES))
 def test_params_file_is_the_generated_text(repo_root: Path, node: str) -> None:
     text = (repo_root / "config" / f"{node}.yaml").read_text(encoding="utf-8")
     assert text == launch_support.params_yaml(node), f"config/{node}.yaml is stale: {REGENERATE}"
 
 
-@pytest.mark.parametrize("node", sorted(CONTRACT_NODES))
+@pytest.mark.parametrize("node", sorted(SHIPPED_NODES))
 def test_params_file_holds_every_field_with_its_default(repo_root: Path, node: str) -> None:
     path = repo_root / "config" / f"{node}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -70,11 +73,11 @@ def test_params_yaml_rejects_an_unknown_node() -> None:
 
 def test_write_params_and_main_regenerate_every_file(tmp_path: Path) -> None:
     written = launch_support.write_params(tmp_path)
-    assert sorted(p.name for p in written) == sorted(f"{n}.yaml" for n in CONTRACT_NODES)
+    assert sorted(p.name for p in written) == sorted(f"{n}.yaml" for n in SHIPPED_NODES)
     for path in written:
         path.write_text("stale\n", encoding="utf-8")
     assert launch_support.main([str(tmp_path)]) == 0
-    for node in CONTRACT_NODES:
+    for node in SHIPPED_NODES:
         text = (tmp_path / f"{node}.yaml").read_text(encoding="utf-8")
         assert text == launch_support.params_yaml(node)
 

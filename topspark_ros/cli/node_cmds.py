@@ -1,4 +1,5 @@
-"""``topspark node NAME``: run one ROS node (perception, timestep_manager, online_learner).
+"""``topspark node NAME``: run one ROS node (perception, timestep_manager, online_learner, or the
+simulated robot sim_robot).
 
 It runs over rclpy when rclpy is importable (a ROS 2 install), else over Cyclone DDS with
 ROS 2-compatible topics; ``--transport`` forces one.

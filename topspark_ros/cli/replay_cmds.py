@@ -14,7 +14,7 @@ from topspark_ros.bags.reader import ROLES
 from topspark_ros.bags.writer import STORAGES
 from topspark_ros.cli.node_cmds import node_config
 from topspark_ros.errors import ConfigError
-from topspark_ros.ros.wiring import NODES
+from topspark_ros.ros.wiring import ROBOT_NODES
 
 if TYPE_CHECKING:
     from topspark_ros.replay.records import ReplayLog
@@ -78,12 +78,13 @@ class _Console:
 
 def _split_overrides(items: list[str]) -> dict[str, list[str]]:
     """``NODE.KEY=VALUE`` items grouped by node as ``KEY=VALUE``."""
-    grouped: dict[str, list[str]] = {name: [] for name in NODES}
+    grouped: dict[str, list[str]] = {name: [] for name in ROBOT_NODES}
     for item in items:
         node, dot, rest = item.partition(".")
-        if not dot or node not in NODES:
+        if not dot or node not in ROBOT_NODES:
             raise ConfigError(
-                f"--set expects NODE.KEY=VALUE with NODE one of {', '.join(NODES)}, got {item!r}"
+                f"--set expects NODE.KEY=VALUE with NODE one of {', '.join(ROBOT_NODES)}, "
+                f"got {item!r}"
             )
         grouped[node].append(rest)
     return grouped
@@ -95,7 +96,8 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
 
     overrides = _split_overrides(args.overrides)
     configs: dict[str, Any] = {
-        name: node_config(spec, args.params, overrides[name], "") for name, spec in NODES.items()
+        name: node_config(spec, args.params, overrides[name], "")
+        for name, spec in ROBOT_NODES.items()
     }
     if args.model:
         for name in ("perception", "online_learner"):

@@ -24,7 +24,8 @@ from topspark_ros.demo.report import write_demo_report
 from topspark_ros.demo.view import render
 from topspark_ros.errors import ConfigError
 from topspark_ros.nodes.messages import Classification
-from topspark_ros.packaged import default_model_path
+from topspark_ros.nodes.sim_config import SimRobotConfig
+from topspark_ros.packaged import default_model_path, default_profile_path
 from topspark_ros.replay.records import ReplayLog
 from topspark_ros.ros.dds.processes import (
     NodeProcess,
@@ -35,6 +36,8 @@ from topspark_ros.ros.dds.processes import (
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 from topspark_ros.ros.wiring import NODES
 from topspark_ros.snn.model_io import load_model, model_sha256
+from topspark_ros.topspark.profile import load_profile
+from topspark_ros.topspark.tradeoff import select
 
 INTERRUPTED = "interrupted (Ctrl-C)"
 CHECKPOINTS = "checkpoints"
@@ -92,9 +95,13 @@ def _domain(options: DemoOptions) -> int:
 
 def robot_settings(options: DemoOptions) -> dict[str, Any]:
     """sim_robot parameters: the environments share the duration; the battery holds what the
-    base load drains to ``battery_end`` in that time (the SNN's energy drains it further)."""
+    base load plus the (scaled) SNN at the profile's nominal T drain to ``battery_end`` in that
+    time, so the battery crosses the timestep manager's thresholds during the run."""
     share = options.duration_s / len(options.environment_list)
-    capacity_wh = options.base_load_w * options.duration_s / 3600.0 / (1.0 - options.battery_end)
+    nominal = select(load_profile(default_profile_path())).point
+    snn_w = options.rate_hz * nominal.infer_energy_j * SimRobotConfig().snn_energy_scale
+    drained_j = (options.base_load_w + snn_w) * options.duration_s
+    capacity_wh = drained_j / 3600.0 / (1.0 - options.battery_end)
     return {
         "environments": ",".join(options.environment_list),
         "environment_s": share,

@@ -1,9 +1,11 @@
 """What the launch files declare and pass to the nodes, as pure functions over the node specs.
 
 No ``launch`` imports: the launch files stay thin and these functions are tested without ROS 2.
-Launch arguments: ``namespace``, ``use_sim_time``, ``log_level``, ``managed``, one
+Launch arguments: ``namespace``, ``use_sim_time``, ``log_level``, ``managed``, ``simulate``, one
 ``<node>_params_file`` per node, one ``<topic>_topic`` remap per relative topic, and one
-``<node>.<param>`` per config field whose default '' means "as in the params file".
+``<node>.<param>`` per config field whose default '' means "as in the params file". The bringup
+starts the robot's nodes (``wiring.ROBOT_NODES``); ``simulate:=true`` (``sim.launch.py``) adds the
+simulated robot (``wiring.SIM_NODES``), whose arguments are declared but unused otherwise.
 ``python -m topspark_ros.ros.launch_support DIR`` rewrites ``DIR/<node>.yaml`` from the classes;
 ``... --markdown`` prints the topic and parameter tables of docs/ros.md.
 """
@@ -21,7 +23,15 @@ from typing import Any
 from topspark_ros.config import check_value, from_mapping, to_mapping
 from topspark_ros.errors import ConfigError
 from topspark_ros.ros.params_file import ROS_PARAMETERS, load_node_config
-from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE, NODES, NodeSpec, node_spec
+from topspark_ros.ros.wiring import (
+    DIAGNOSTICS_TOPIC,
+    DIAGNOSTICS_TYPE,
+    NODES,
+    ROBOT_NODES,
+    SIM_NODES,
+    NodeSpec,
+    node_spec,
+)
 
 PACKAGE = "topspark_ros"
 TRUE_WORDS = ("true", "True", "TRUE")
@@ -141,11 +151,16 @@ def launch_arguments(share_dir: str | Path) -> list[LaunchArgument]:
     """Every argument ``topspark.launch.py`` declares; params files default to ``share_dir``."""
     config_dir = Path(share_dir) / "config"
     args = [
-        LaunchArgument("namespace", "", "namespace of the three nodes and their topics"),
+        LaunchArgument("namespace", "", "namespace of the nodes and their topics"),
         LaunchArgument("use_sim_time", "false", "use /clock (Gazebo, bag replay) [true | false]"),
         LaunchArgument("log_level", "info", f"ROS log level [{' | '.join(LOG_LEVELS)}]"),
         LaunchArgument(
             "managed", "false", "leave the lifecycle nodes unconfigured for a lifecycle manager"
+        ),
+        LaunchArgument(
+            "simulate",
+            "false",
+            "also start the simulated robot (camera, battery, environments) [true | false]",
         ),
     ]
     args += [
@@ -180,6 +195,12 @@ def parse_bool(text: str, what: str) -> bool:
     if text in FALSE_WORDS:
         return False
     raise ConfigError(f"{what} must be true or false, got {text!r}")
+
+
+def launched_nodes(values: Mapping[str, str]) -> list[NodeSpec]:
+    """The nodes a launch starts: the robot's, then the simulated robot's if ``simulate``."""
+    simulate = parse_bool(values.get("simulate", "false"), "simulate")
+    return [*ROBOT_NODES.values(), *(SIM_NODES.values() if simulate else ())]
 
 
 def parse_override(node: str, name: str, text: str) -> Any:
@@ -268,11 +289,17 @@ def topic_table() -> str:
     row(DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE, "default")["pub"].extend(NODES)
     lines = ["| Topic | Type | QoS | Published by | Subscribed by |", "|---|---|---|---|---|"]
     lines += [
-        f"| `{topic}` | `{r['type']}` | {r['qos']} | {', '.join(r['pub']) or '(outside)'} "
-        f"| {', '.join(r['sub']) or '(outside)'} |"
+        f"| `{topic}` | `{r['type']}` | {r['qos']} | {_endpoints(r['pub'])} "
+        f"| {_endpoints(r['sub'])} |"
         for topic, r in rows.items()
     ]
     return "\n".join(lines) + "\n"
+
+
+def _endpoints(nodes: list[str]) -> str:
+    """Nodes at one end of a topic; '(outside)' leads when none of them runs on a real robot."""
+    robot = any(node in ROBOT_NODES for node in nodes)
+    return ", ".join(nodes if robot else ["(outside)", *nodes])
 
 
 def parameter_table(node: str) -> str:
@@ -319,6 +346,7 @@ __all__ = [
     "field_note",
     "field_range",
     "launch_arguments",
+    "launched_nodes",
     "main",
     "node_arguments",
     "node_overrides",

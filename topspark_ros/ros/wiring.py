@@ -3,6 +3,12 @@
 The DDS adapter and the rclpy adapter both iterate these specs, so a topic, message type, QoS or
 handler is named once. Topic names are relative (launch files namespace and remap them), except
 ``/diagnostics``.
+
+``NODES`` is every node the package ships (executables, parameter files, ``topspark node NAME``):
+``ROBOT_NODES``, which run on a robot (the bringup ``topspark.launch.py``, the replay), and
+``SIM_NODES``, which stand in for the robot itself in a simulation (``sim_robot``: camera,
+battery, environments). A real robot runs none of the latter: only ``simulate:=true``
+(``sim.launch.py``) and ``topspark demo`` start them.
 """
 
 from __future__ import annotations
@@ -28,12 +34,18 @@ from topspark_ros.nodes.messages import (
     ModelUpdate,
     TimestepCommand,
 )
+from topspark_ros.nodes.sim_config import TICK_S, SimRobotConfig
 
 DIAGNOSTICS_TOPIC = "/diagnostics"
 DIAGNOSTICS_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
 STRING_TYPE = "std_msgs/msg/String"
 
 Outputs = list[tuple[str, Any]]
+
+
+def _msgtype(data: type | None) -> str:
+    """The ROS message type of a node dataclass; ``std_msgs/msg/String`` for None (a str)."""
+    return STRING_TYPE if data is None else typename_of(data)
 
 
 @dataclass(frozen=True)
@@ -51,21 +63,22 @@ class Subscription:
     @property
     def msgtype(self) -> str:
         """The ROS message type: the one of ``data``, else ``std_msgs/msg/String``."""
-        return STRING_TYPE if self.data is None else typename_of(self.data)
+        return _msgtype(self.data)
 
 
 @dataclass(frozen=True)
 class Publication:
-    """A topic a node writes, carrying ``data`` dataclasses as ``msgtype`` messages."""
+    """A topic a node writes, carrying ``data`` dataclasses (None: a String's text, a str) as
+    ``msgtype`` messages."""
 
     topic: str
-    data: type
+    data: type | None
     qos: str = "default"
 
     @property
     def msgtype(self) -> str:
-        """The ROS message type of ``data``."""
-        return typename_of(self.data)
+        """The ROS message type: the one of ``data``, else ``std_msgs/msg/String``."""
+        return _msgtype(self.data)
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ class NodeSpec:
     busy: Callable[[Any], bool] | None = None  # work is waiting: call ``work`` again at once
 
 
-# --- the three nodes --------------------------------------------------------------------------
+# --- the nodes ------------------------------------------------------------------------------
 
 
 def _build_perception(config: PerceptionConfig, logger: LoggerLike) -> Any:
@@ -115,6 +128,12 @@ def _build_learner(config: OnlineLearnerConfig, logger: LoggerLike) -> Any:
     return OnlineLearner(config, logger)
 
 
+def _build_sim_robot(config: SimRobotConfig, logger: LoggerLike) -> Any:
+    from topspark_ros.nodes.sim_robot import SimRobot
+
+    return SimRobot(config, logger)
+
+
 def _perception_work(logic: Any, now_ns: int) -> Outputs:
     result = logic.process_next(timeout_s=0.1)
     return [] if result is None else [("classification", result)]
@@ -133,6 +152,11 @@ def _learner_work(logic: Any, now_ns: int) -> Outputs:
     if status is not None:
         out.append(("learning_status", status))
     return out
+
+
+def _sim_robot_work(logic: Any, now_ns: int) -> Outputs:
+    outputs: Outputs = logic.tick(now_ns)
+    return outputs
 
 
 def _diagnostics_plain(logic: Any, now_ns: int) -> DiagnosticStatus:
@@ -202,9 +226,29 @@ ONLINE_LEARNER = NodeSpec(
     busy=lambda logic: bool(logic.busy),
 )
 
-NODES: dict[str, NodeSpec] = {
+SIM_ROBOT = NodeSpec(
+    name="sim_robot",
+    executable="sim_robot_node",
+    config=SimRobotConfig,
+    build=_build_sim_robot,
+    subscriptions=(Subscription("classification", Classification, "on_result"),),
+    publications=(
+        Publication("environment", None),
+        Publication("image", ImageFrame, "sensor"),
+        Publication("label", Label),
+        Publication("battery_state", BatteryReading),
+    ),
+    work=_sim_robot_work,
+    work_period_s=TICK_S,  # the tick decides which messages are due
+    diagnostics=_diagnostics_plain,
+    serialise=True,
+)
+
+ROBOT_NODES: dict[str, NodeSpec] = {
     spec.name: spec for spec in (PERCEPTION, TIMESTEP_MANAGER, ONLINE_LEARNER)
 }
+SIM_NODES: dict[str, NodeSpec] = {SIM_ROBOT.name: SIM_ROBOT}
+NODES: dict[str, NodeSpec] = {**ROBOT_NODES, **SIM_NODES}
 
 
 def node_spec(name: str) -> NodeSpec:
@@ -237,6 +281,9 @@ __all__ = [
     "NODES",
     "ONLINE_LEARNER",
     "PERCEPTION",
+    "ROBOT_NODES",
+    "SIM_NODES",
+    "SIM_ROBOT",
     "STRING_TYPE",
     "TIMESTEP_MANAGER",
     "NodeSpec",
