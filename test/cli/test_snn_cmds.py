@@ -103,11 +103,11 @@ def test_eval_rejects_a_corrupt_model(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "bad.npz" in capsys.readouterr().err
 
 
-def test_demo_trains_on_the_embedded_sample(
+def test_train_on_the_embedded_sample(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "demo.npz"
-    code = main(["demo", "-n", "10", "-T", "20", "--epochs", "1", "--out", str(out)])
+    out = tmp_path / "small.npz"
+    code = main(["train", "--embedded", "-n", "10", "-T", "20", "--out", str(out)])
     assert code == 0
     line = capsys.readouterr().out
     assert "on mnist: 2000 samples" in line and "on 500 samples" in line

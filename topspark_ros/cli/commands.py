@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from topspark_ros.cli import (
     data_cmds,
+    demo_cmds,
     latency_cmds,
     makebag_cmds,
     method_cmds,
@@ -29,6 +30,7 @@ REGISTRARS: list[Registrar] = [
     latency_cmds.register,
     makebag_cmds.register,
     replay_cmds.register,
+    demo_cmds.register,
 ]
 
 __all__ = ["REGISTRARS"]

@@ -1,4 +1,4 @@
-"""SNN commands: ``demo`` (quick start), ``train``, ``eval`` and ``bench``."""
+"""SNN commands: ``train``, ``eval`` and ``bench``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from topspark_ros.cli.common import (
     params_from_args,
     progress_bar,
 )
-from topspark_ros.data import DATASETS, load_sample
+from topspark_ros.data import load_sample
 from topspark_ros.snn.model_io import load_model, save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
@@ -26,30 +26,7 @@ from topspark_ros.topspark.enhance import record_base
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``demo``, ``train``, ``eval`` and ``bench``."""
-    p = sub.add_parser(
-        "demo",
-        help="quick start: train a small network on the embedded sample and print its accuracy",
-    )
-    p.add_argument("--dataset", choices=DATASETS, default="mnist", help="default: mnist")
-    add_config_args(p)
-    p.add_argument("--neurons", "-n", type=int, default=100, help="excitatory neurons (N)")
-    p.add_argument("--timesteps", "-T", type=int, help="simulation steps per sample")
-    p.add_argument("--epochs", type=int, default=3, help="passes over the sample")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("models/demo.npz"), help="model file")
-    p.set_defaults(
-        func=cmd_train,
-        embedded=True,
-        data_dir=None,
-        rule=None,
-        inhibition=None,
-        train_samples=None,
-        assign_samples=10000,
-        test_samples=None,
-        no_eval=False,
-    )
-
+    """Add ``train``, ``eval`` and ``bench``."""
     p = sub.add_parser("train", help="train a network with STDP, assign labels, evaluate, save")
     add_data_args(p)
     add_param_args(p)

@@ -52,7 +52,7 @@ class DemoOptions:
     duration_s: float = 90.0
     out: Path = Path("demo-report")
     environments: str = "mnist,fashion-mnist"
-    rate_hz: float = 10.0
+    rate_hz: float = 15.0
     baseline_timesteps: int = 350
     battery_end: float = 0.1  # charge left after ``duration_s`` from the base load alone
     base_load_w: float = 3.0
@@ -113,9 +113,20 @@ def robot_settings(options: DemoOptions) -> dict[str, Any]:
     }
 
 
+def learner_samples(options: DemoOptions) -> int:
+    """Samples the learner takes from a new environment: a third of its frames, so it learns,
+    re-labels and shows the result within the environment's share of the run."""
+    frames = options.rate_hz * options.duration_s / len(options.environment_list)
+    return max(20, int(frames / 3))
+
+
 def _start(options: DemoOptions, domain: int, logs: Path) -> list[NodeProcess]:
     """Start the nodes, wait until they are ready, then the robot."""
-    learner = {"checkpoint_dir": str(options.out / CHECKPOINTS), "seed": options.seed}
+    learner = {
+        "checkpoint_dir": str(options.out / CHECKPOINTS),
+        "seed": options.seed,
+        "learn_samples": learner_samples(options),
+    }
     manager = {"mission_time_s": options.duration_s, "frame_rate_hz": options.rate_hz}
     nodes = [
         start_node("perception", domain, logs),
