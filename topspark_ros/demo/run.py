@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -153,14 +154,21 @@ def _start(options: DemoOptions, domain: int, logs: Path) -> list[NodeProcess]:
     return nodes
 
 
+def _signal(number: int) -> str:
+    """A signal's name (SIGKILL), or its number if it has none."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _dead(nodes: list[NodeProcess]) -> str:
     """'' while every process runs; else which died, its exit code and last log line."""
     for proc in nodes:
         if not proc.alive():
-            return (
-                f"node {proc.name} exited with code {proc.popen.returncode}: "
-                f"{proc.last_line() or 'no log output'}"
-            )
+            code = int(proc.popen.returncode)
+            how = f"exited with code {code}" if code >= 0 else f"was killed by {_signal(-code)}"
+            return f"node {proc.name} {how}; its last log line: {proc.last_line() or '(none)'}"
     return ""
 
 
