@@ -209,7 +209,7 @@ def run_demo(
     # This process's own participant joins the nodes on loopback, as start_node confines them.
     os.environ.setdefault("CYCLONEDDS_URI", loopback_config())
     neurons = load_model(model).params.n_neurons
-    log = ReplayLog("demo", "dds", {}, model, model_sha256(model), neurons, True)
+    log = ReplayLog("demo", "dds", {}, model, model_sha256(model), neurons, True, clock="time")
     monitor = DemoMonitor(log)
     result = DemoResult(log, monitor.baseline)
     stream.write(f"starting the simulated robot and 4 nodes (DDS domain {domain}) ...\n")

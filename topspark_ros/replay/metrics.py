@@ -282,6 +282,7 @@ def summarize(log: ReplayLog) -> dict[str, Any]:
             "storage": log.storage,
             "topics": dict(log.topics),
             "model": {"path": log.model, "sha256": log.model_sha256, "neurons": log.neurons},
+            "clock": log.clock,
             "complete": log.complete,
             "stopped": log.stopped,
             "speed": speed_stats(log),

@@ -47,6 +47,7 @@ class ReplayLog:
     environments: list[tuple[int, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0
+    clock: str = "bag time"  # what the times are: a bag's, or "time" for a live run (the demo)
     complete: bool = True
     stopped: str = ""
 

@@ -249,7 +249,7 @@ def _decorate(ax: Any, log: ReplayLog, what: str, ylabel: str) -> None:
     """Title (the bag, and whether the run stopped early), axis labels and a light grid."""
     partial = " (stopped early)" if not log.complete else ""
     ax.set_title(f"{what}: {Path(log.source).name}{partial}", pad=16)
-    ax.set(xlabel="bag time (s)", ylabel=ylabel)
+    ax.set(xlabel=f"{log.clock} (s)", ylabel=ylabel)
     ax.grid(True, alpha=0.3)
 
 
@@ -482,14 +482,21 @@ def render_summary(summary: Mapping[str, Any]) -> str:
     energy, latency and battery, from ``summarize``'s dict."""
     speed, acc, ts = summary["speed"], summary["accuracy"], summary["timesteps"]
     factor = speed["realtime_factor"]
-    lines = [
-        f"{speed['frames']} frames over {speed['duration_s']:.1f} s of bag time in "
-        f"{speed['wall_s']:.1f} s ("
-        + ("n/a" if factor is None else f"{factor:.2f}x")
-        + " real time"
-        + ("" if speed["frames_per_s"] is None else f", {speed['frames_per_s']:.3g} frames/s")
-        + ")"
-    ]
+    if summary.get("clock", "bag time") != "bag time":  # a live run: no replay speed
+        rate = speed["frames_per_s"]
+        lines = [
+            f"{speed['frames']} frames in {speed['duration_s']:.1f} s"
+            + ("" if rate is None else f" ({rate:.3g} frames/s)")
+        ]
+    else:
+        lines = [
+            f"{speed['frames']} frames over {speed['duration_s']:.1f} s of bag time in "
+            f"{speed['wall_s']:.1f} s ("
+            + ("n/a" if factor is None else f"{factor:.2f}x")
+            + " real time"
+            + ("" if speed["frames_per_s"] is None else f", {speed['frames_per_s']:.3g} frames/s")
+            + ")"
+        ]
     if not summary["complete"]:
         lines.append(f"stopped early: {summary['stopped'] or 'unknown reason'}")
     if acc["labelled"]:
