@@ -12,9 +12,14 @@ import yaml
 from rosbags.highlevel import AnyReader
 
 from topspark_ros.bags.codec import BagCodec
-from topspark_ros.bags.scenario_bag import directory_size, load_environments, write_scenario
+from topspark_ros.bags.scenario_bag import directory_size, write_scenario
 from topspark_ros.bags.writer import STORAGES, BagWriter
-from topspark_ros.data.scenario import ScenarioConfig, message_counts, scenario_messages
+from topspark_ros.data.scenario import (
+    ScenarioConfig,
+    load_environments,
+    message_counts,
+    scenario_messages,
+)
 from topspark_ros.errors import BagError, DataError
 from topspark_ros.nodes.messages import BatteryReading, Classification, ImageFrame, Label
 

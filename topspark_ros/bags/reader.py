@@ -23,10 +23,9 @@ from rosbags.interfaces import Connection
 
 from topspark_ros.bags.codec import BagCodec
 from topspark_ros.errors import BagError
-from topspark_ros.interfaces.convert import typename_of
+from topspark_ros.interfaces.convert import STRING_TYPE, typename_of
 from topspark_ros.interfaces.typestore import build_typestore
 from topspark_ros.nodes.messages import BatteryReading, ImageFrame, Label
-from topspark_ros.ros.wiring import STRING_TYPE
 
 STORAGE_FILES = {".db3": "sqlite3", ".mcap": "mcap"}
 

@@ -8,11 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from topspark_ros.bags.writer import BagWriter
-from topspark_ros.data.datasets import Dataset, load_dataset
-from topspark_ros.data.sample import load_sample
-from topspark_ros.data.scenario import ScenarioConfig, scenario_messages
-
-SCENARIO_SPLIT = "test"  # scenario images come from the test split: the models never trained on it
+from topspark_ros.data.scenario import ScenarioConfig, load_environments, scenario_messages
 
 Progress = Callable[[int], None]
 
@@ -29,18 +25,6 @@ class ScenarioBag:
     def messages(self) -> int:
         """Messages on all topics."""
         return sum(self.counts.values())
-
-
-def load_environments(
-    names: tuple[str, ...], data_dir: str | Path | None = None, embedded: bool = False
-) -> dict[str, Dataset]:
-    """The test split of each named dataset, from ``data_dir`` or the embedded sample."""
-    return {
-        name: load_sample(name, SCENARIO_SPLIT)
-        if embedded
-        else load_dataset(name, SCENARIO_SPLIT, data_dir)
-        for name in dict.fromkeys(names)
-    }
 
 
 def directory_size(path: Path) -> int:
@@ -76,9 +60,7 @@ def write_scenario(
 
 
 __all__ = [
-    "SCENARIO_SPLIT",
     "ScenarioBag",
     "directory_size",
-    "load_environments",
     "write_scenario",
 ]

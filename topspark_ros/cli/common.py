@@ -11,7 +11,7 @@ import yaml
 from tqdm import tqdm
 
 from topspark_ros import config
-from topspark_ros.data import DATASETS, Dataset, load_dataset, load_sample
+from topspark_ros.data import DATASETS, Dataset, load_data
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Progress
 from topspark_ros.snn.params import INHIBITIONS, PRESETS, RULES, NetworkParams, load_preset
@@ -34,16 +34,6 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 def load_split(args: argparse.Namespace, split: str, limit: int | None) -> Dataset:
     """The requested split of the chosen dataset, truncated to ``limit`` samples if given."""
     return load_data(args.dataset, split, args.data_dir, args.embedded, limit)
-
-
-def load_data(
-    dataset: str, split: str, data_dir: str | None, embedded: bool, limit: int | None
-) -> Dataset:
-    """A split of ``dataset`` from the embedded sample or ``data_dir``, first ``limit`` samples."""
-    if embedded:
-        data = load_sample(dataset, split)
-        return data.subset(limit) if limit is not None else data
-    return load_dataset(dataset, split, data_dir, limit=limit)
 
 
 def add_param_args(parser: argparse.ArgumentParser) -> None:
@@ -141,7 +131,6 @@ __all__ = [
     "add_data_args",
     "add_param_args",
     "add_set_arg",
-    "load_data",
     "load_split",
     "params_from_args",
     "parse_overrides",

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from topspark_ros.cli.common import add_config_args, load_data, params_from_args
-from topspark_ros.data import Dataset
+from topspark_ros.cli.common import add_config_args, params_from_args
+from topspark_ros.data import Dataset, load_data
 from topspark_ros.energy import load_energy_model
 from topspark_ros.topspark.report import render
 from topspark_ros.topspark.reproduce import Plan, run_all

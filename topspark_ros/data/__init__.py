@@ -11,7 +11,7 @@ from topspark_ros.data.datasets import (
 from topspark_ros.data.download import MIRRORS, download_dataset
 from topspark_ros.data.idx import read_idx, write_idx
 from topspark_ros.data.preprocess import ENCODINGS, preprocess
-from topspark_ros.data.sample import load_sample, make_sample, sample_meta
+from topspark_ros.data.sample import load_data, load_sample, make_sample, sample_meta
 
 __all__ = [
     "DATASETS",
@@ -20,6 +20,7 @@ __all__ = [
     "SPLITS",
     "Dataset",
     "download_dataset",
+    "load_data",
     "load_dataset",
     "load_sample",
     "make_sample",

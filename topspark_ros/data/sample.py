@@ -171,6 +171,16 @@ def load_sample(name: str, split: str) -> Dataset:
     return read_sample(source, data, name, split)
 
 
+def load_data(
+    dataset: str, split: str, data_dir: str | Path | None, embedded: bool, limit: int | None
+) -> Dataset:
+    """A split of ``dataset`` from the embedded sample or ``data_dir``, first ``limit`` samples."""
+    if embedded:
+        data = load_sample(dataset, split)
+        return data.subset(limit) if limit is not None else data
+    return load_dataset(dataset, split, data_dir, limit=limit)
+
+
 def sample_meta(name: str) -> dict[str, Any]:
     """The ``meta`` record (source, seed, counts) of the embedded sample of ``name``."""
     source, data = _sample_bytes(name)
@@ -187,6 +197,7 @@ def sample_meta(name: str) -> dict[str, Any]:
 __all__ = [
     "balanced_indices",
     "default_sample_dir",
+    "load_data",
     "load_sample",
     "make_sample",
     "read_sample",

@@ -14,20 +14,22 @@ import heapq
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from topspark_ros.config import spec
 from topspark_ros.data.datasets import DATASETS, IMAGE_SHAPE, Dataset
 from topspark_ros.data.render import RENDER_ENCODINGS, render_frame
+from topspark_ros.data.sample import load_data
 from topspark_ros.errors import DataError
-from topspark_ros.interfaces.convert import typename_of
-from topspark_ros.nodes.battery import STATUS_DISCHARGING
+from topspark_ros.interfaces.convert import STRING_TYPE, typename_of
+from topspark_ros.nodes.battery import linear_voltage, simulated_state
 from topspark_ros.nodes.messages import BatteryReading, ImageFrame, Label
 
+SCENARIO_SPLIT = "test"  # scenario images: the split the models never trained on
+
 NS_PER_S = 1_000_000_000
-STRING_TYPE = "std_msgs/msg/String"
-STATUS_NOT_CHARGING = 3  # sensor_msgs/BatteryState power_supply_status
 
 # One scenario message: bag time (ns), topic, ROS type name and the plain value to serialise.
 Message = tuple[int, str, str, object]
@@ -297,19 +299,9 @@ class BatteryModel:
         fraction = self.fraction(t_s)
         if rng is not None and self.noise > 0.0:
             fraction = min(max(fraction + float(rng.normal(0.0, self.noise)), 0.0), 1.0)
-        current = self.current(t_s)
-        voltage = self.voltage_empty + (self.voltage_full - self.voltage_empty) * fraction
-        return BatteryReading(
-            stamp_ns=stamp_ns,
-            percentage=fraction,
-            voltage=voltage,
-            current=current,
-            charge=fraction * self.capacity_ah,
-            capacity=self.capacity_ah,
-            design_capacity=self.capacity_ah,
-            present=True,
-            power_supply_status=STATUS_DISCHARGING if current < 0.0 else STATUS_NOT_CHARGING,
-            frame_id=self.frame_id,
+        voltage = linear_voltage(fraction, self.voltage_full, self.voltage_empty)
+        return simulated_state(
+            stamp_ns, fraction, voltage, self.current(t_s), self.capacity_ah, self.frame_id
         )
 
 
@@ -374,6 +366,17 @@ def _battery_events(cfg: ScenarioConfig) -> Iterator[_Event]:
         yield t, _BATTERY, [(stamp, cfg.battery_topic, typename_of(BatteryReading), reading)]
 
 
+def load_environments(
+    names: tuple[str, ...], data_dir: str | Path | None = None, embedded: bool = False
+) -> dict[str, Dataset]:
+    """The test split of each named dataset (models never trained on it), from ``data_dir`` or
+    the embedded sample."""
+    return {
+        name: load_data(name, SCENARIO_SPLIT, data_dir, embedded, None)
+        for name in dict.fromkeys(names)
+    }
+
+
 def scenario_messages(cfg: ScenarioConfig, datasets: Mapping[str, Dataset]) -> Iterator[Message]:
     """Every message of the scenario in time order: (bag time ns, topic, type name, value).
 
@@ -396,6 +399,7 @@ def scenario_messages(cfg: ScenarioConfig, datasets: Mapping[str, Dataset]) -> I
 
 
 __all__ = [
+    "SCENARIO_SPLIT",
     "STRING_TYPE",
     "BatteryModel",
     "EnvironmentSchedule",
@@ -404,6 +408,7 @@ __all__ = [
     "ScenarioConfig",
     "battery_times",
     "frame_times",
+    "load_environments",
     "message_counts",
     "scenario_messages",
     "tick_times",

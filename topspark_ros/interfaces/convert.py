@@ -44,6 +44,7 @@ T = TypeVar("T")
 HEADER = "std_msgs/msg/Header"
 TIME = "builtin_interfaces/msg/Time"
 DIAGNOSTIC_ARRAY = "diagnostic_msgs/msg/DiagnosticArray"
+STRING_TYPE = "std_msgs/msg/String"  # carried as plain text (the environment name)
 NS_PER_S = 1_000_000_000
 BYTE_TYPES = frozenset({"byte", "char", "uint8"})
 INT_TYPES = frozenset(
@@ -249,4 +250,4 @@ def _nanoseconds(stamp: Any) -> int:
     return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
 
 
-__all__ = ["MESSAGE_TYPES", "Converter", "typename_of"]
+__all__ = ["MESSAGE_TYPES", "STRING_TYPE", "Converter", "typename_of"]

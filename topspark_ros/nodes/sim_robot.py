@@ -31,15 +31,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from topspark_ros.bags.scenario_bag import load_environments
 from topspark_ros.data.datasets import Dataset
 from topspark_ros.data.scenario import (
     NS_PER_S,
-    STATUS_NOT_CHARGING,
     EnvironmentSchedule,
     FrameSource,
+    load_environments,
 )
-from topspark_ros.nodes.battery import STATUS_DISCHARGING
+from topspark_ros.nodes.battery import linear_voltage, simulated_state
 from topspark_ros.nodes.messages import (
     OK,
     WARN,
@@ -227,24 +226,12 @@ class SimRobot:
         snn_w = self._interval_snn_j / interval_s if interval_s > 0.0 else 0.0
         self._reading_ns, self._interval_snn_j = elapsed_ns, 0.0
         fraction = self.battery_fraction
-        voltage = (
-            cfg.battery_voltage_empty
-            + (cfg.battery_voltage_full - cfg.battery_voltage_empty) * fraction
-        )
+        voltage = linear_voltage(fraction, cfg.battery_voltage_full, cfg.battery_voltage_empty)
         power = cfg.base_load_w + snn_w
         current = -power / voltage if fraction > 0.0 and power > 0.0 else 0.0
         capacity_ah = cfg.battery_capacity_wh / cfg.nominal_voltage
-        return BatteryReading(
-            stamp_ns=now_ns,
-            percentage=fraction,
-            voltage=voltage,
-            current=current,
-            charge=fraction * capacity_ah,
-            capacity=capacity_ah,
-            design_capacity=capacity_ah,
-            present=True,
-            power_supply_status=STATUS_DISCHARGING if current < 0.0 else STATUS_NOT_CHARGING,
-            frame_id=cfg.battery_frame_id,
+        return simulated_state(
+            now_ns, fraction, voltage, current, capacity_ah, cfg.battery_frame_id
         )
 
 

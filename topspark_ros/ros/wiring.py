@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from topspark_ros.interfaces.convert import typename_of
+from topspark_ros.interfaces.convert import STRING_TYPE, typename_of
 from topspark_ros.nodes.config import (
     OnlineLearnerConfig,
     PerceptionConfig,
@@ -38,7 +38,6 @@ from topspark_ros.nodes.sim_config import TICK_S, SimRobotConfig
 
 DIAGNOSTICS_TOPIC = "/diagnostics"
 DIAGNOSTICS_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
-STRING_TYPE = "std_msgs/msg/String"
 
 Outputs = list[tuple[str, Any]]
 
