@@ -23,7 +23,8 @@ from topspark_ros.interfaces.typestore import build_typestore
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig
 from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.nodes.messages import Classification, ImageFrame, TimestepCommand
-from topspark_ros.replay.run import INTERRUPTED, RESULTS, ReplayOptions, replay
+from topspark_ros.replay.records import INTERRUPTED
+from topspark_ros.replay.run import RESULTS, ReplayOptions, replay
 
 SMALL = ScenarioConfig(
     duration_s=4.0,

@@ -21,6 +21,11 @@ from topspark_ros.topspark.enhance import enhance
 def add_data_args(parser: argparse.ArgumentParser) -> None:
     """--dataset, and where its files come from: --data-dir or the --embedded sample."""
     parser.add_argument("--dataset", choices=DATASETS, default="mnist", help="default: mnist")
+    add_data_source_args(parser)
+
+
+def add_data_source_args(parser: argparse.ArgumentParser) -> None:
+    """Where dataset files come from: --data-dir or the --embedded sample."""
     src = parser.add_mutually_exclusive_group()
     src.add_argument(
         "--data-dir",
@@ -129,6 +134,7 @@ def progress_bar(total: int, desc: str) -> Iterator[Progress]:
 __all__ = [
     "add_config_args",
     "add_data_args",
+    "add_data_source_args",
     "add_param_args",
     "add_set_arg",
     "load_split",

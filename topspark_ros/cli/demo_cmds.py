@@ -39,9 +39,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the demo; exit 0 when it ran to the end, 130 on Ctrl-C, 1 if a node died."""
-    from topspark_ros.demo.run import INTERRUPTED, DemoOptions, run_demo
+    from topspark_ros.demo.run import DemoOptions, run_demo
     from topspark_ros.demo.view import energy_ratio
     from topspark_ros.replay.metrics import summarize
+    from topspark_ros.replay.records import INTERRUPTED
     from topspark_ros.replay.report import render_summary
 
     options = DemoOptions(

@@ -9,8 +9,7 @@ from typing import Any
 from topspark_ros import config
 from topspark_ros.bags.scenario_bag import write_scenario
 from topspark_ros.bags.writer import STORAGES
-from topspark_ros.cli.common import progress_bar
-from topspark_ros.data.datasets import ENV_VAR
+from topspark_ros.cli.common import add_data_source_args, progress_bar
 from topspark_ros.data.render import RENDER_ENCODINGS
 from topspark_ros.data.scenario import ScenarioConfig, message_counts
 
@@ -103,11 +102,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             choices=RENDER_ENCODINGS if key == "encoding" else None,
             help=f"{FIELDS[key].metadata['doc']} (default {getattr(DEFAULTS, key)})",
         )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--data-dir", help=f"dataset directory (default: ${ENV_VAR}, user cache)")
-    src.add_argument(
-        "--embedded", action="store_true", help="use the small sample shipped with the package"
-    )
+    add_data_source_args(p)
     p.set_defaults(func=cmd_make_bag)
 
 

@@ -121,8 +121,9 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Replay, print the summary; exit 1 if the bag broke off mid-way, 130 on Ctrl-C."""
     from topspark_ros.replay.metrics import summarize
+    from topspark_ros.replay.records import INTERRUPTED
     from topspark_ros.replay.report import render_summary
-    from topspark_ros.replay.run import INTERRUPTED, replay
+    from topspark_ros.replay.run import replay
 
     options = options_from_args(args)
     bar: tqdm[Any] | None = None

@@ -15,7 +15,6 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,7 +26,7 @@ from topspark_ros.errors import ConfigError
 from topspark_ros.nodes.messages import Classification
 from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.packaged import default_model_path, default_profile_path
-from topspark_ros.replay.records import ReplayLog
+from topspark_ros.replay.records import INTERRUPTED, ReplayLog
 from topspark_ros.ros.dds.processes import (
     NodeProcess,
     start_node,
@@ -40,7 +39,6 @@ from topspark_ros.snn.model_io import load_model, model_sha256
 from topspark_ros.topspark.profile import load_profile
 from topspark_ros.topspark.tradeoff import select
 
-INTERRUPTED = "interrupted (Ctrl-C)"
 CHECKPOINTS = "checkpoints"
 LOGS = "logs"
 READY_TIMEOUT_S = 120.0  # first runs compile the Numba kernels in every process
@@ -60,7 +58,6 @@ class DemoOptions:
     domain_id: int = -1  # -1: a private domain derived from the process id
     refresh_s: float = 1.0
     seed: int = 0
-    robot: Mapping[str, Any] = field(default_factory=dict)  # extra sim_robot settings
 
     @property
     def environment_list(self) -> list[str]:
@@ -110,7 +107,6 @@ def robot_settings(options: DemoOptions) -> dict[str, Any]:
         "base_load_w": options.base_load_w,
         "battery_capacity_wh": capacity_wh,
         "seed": options.seed,
-        **options.robot,
     }
 
 
@@ -192,11 +188,7 @@ class _Screen:
         self.stream.flush()
 
 
-def run_demo(
-    options: DemoOptions,
-    stream: TextIO = sys.stdout,
-    stop_early: Callable[[], bool] | None = None,
-) -> DemoResult:
+def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> DemoResult:
     """Run the demo and write its report into ``options.out``; the result says how it ended."""
     _check(options)
     model = str(default_model_path())
@@ -214,26 +206,28 @@ def run_demo(
     result = DemoResult(log, monitor.baseline)
     stream.write(f"starting the simulated robot and 4 nodes (DDS domain {domain}) ...\n")
     nodes = _start(options, domain, logs)
-    transport = DdsTransport(domain)
+    transport: DdsTransport | None = None
     screen = _Screen(stream)
     try:
+        transport = DdsTransport(domain)
         monitor.attach(transport, NODES.values())
         end = time.monotonic() + options.duration_s
         while time.monotonic() < end:
             time.sleep(options.refresh_s)
             screen.show(monitor.read(render))
             result.failed = _dead(nodes)
-            if result.failed or (stop_early is not None and stop_early()):
+            if result.failed:
                 break
     except KeyboardInterrupt:
         result.stopped = INTERRUPTED
-    finally:
+    finally:  # whatever happened (a DDS error too), no node process is left running
         result.exit_codes = stop_all(nodes)
-        transport.close()
+        if transport is not None:
+            transport.close()
     log.complete = not (result.stopped or result.failed)
     log.stopped = result.failed or result.stopped
     write_demo_report(result, monitor, out)
     return result
 
 
-__all__ = ["INTERRUPTED", "DemoOptions", "DemoResult", "robot_settings", "run_demo"]
+__all__ = ["DemoOptions", "DemoResult", "robot_settings", "run_demo"]

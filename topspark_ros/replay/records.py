@@ -15,6 +15,7 @@ from topspark_ros.nodes.messages import (
 
 # Roles of the input topics a replay reads.
 IMAGE, BATTERY, LABEL, ENVIRONMENT = "image", "battery", "label", "environment"
+INTERRUPTED = "interrupted (Ctrl-C)"  # ReplayLog.stopped of a run ended by the user
 DEFAULT_ENVIRONMENT = "default"  # before any environment message and without labels naming one
 
 
@@ -79,4 +80,12 @@ class ReplayLog:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
 
-__all__ = ["BATTERY", "DEFAULT_ENVIRONMENT", "ENVIRONMENT", "IMAGE", "LABEL", "ReplayLog"]
+__all__ = [
+    "BATTERY",
+    "DEFAULT_ENVIRONMENT",
+    "ENVIRONMENT",
+    "IMAGE",
+    "INTERRUPTED",
+    "LABEL",
+    "ReplayLog",
+]

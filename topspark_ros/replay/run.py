@@ -20,13 +20,11 @@ from topspark_ros.bags.reader import BagReader
 from topspark_ros.bags.writer import STORAGES, BagWriter
 from topspark_ros.errors import ConfigError, TopsparkError
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig, TimestepManagerConfig
-from topspark_ros.nodes.messages import (
-    LoggerLike,
-)
+from topspark_ros.nodes.messages import LoggerLike
 from topspark_ros.packaged import default_model_path
 from topspark_ros.replay import records
 from topspark_ros.replay.engine import BagTimeBus, NodeInstance
-from topspark_ros.replay.records import ReplayLog
+from topspark_ros.replay.records import INTERRUPTED, ReplayLog
 from topspark_ros.replay.report import write_report
 from topspark_ros.ros.wiring import NODES, ONLINE_LEARNER, PERCEPTION, TIMESTEP_MANAGER
 from topspark_ros.snn.model_io import model_sha256
@@ -40,7 +38,6 @@ ROLE_TOPICS = {
     records.LABEL: "label",
     records.ENVIRONMENT: "environment",
 }
-INTERRUPTED = "interrupted (Ctrl-C)"
 Progress = Callable[[int], None]
 
 
@@ -68,8 +65,9 @@ def _learner_config(options: ReplayOptions, model: str) -> OnlineLearnerConfig:
     )
 
 
-def _build_nodes(options: ReplayOptions, logger: LoggerLike) -> list[NodeInstance]:
-    """Perception, the timestep manager and (with ``learn``) the learner, ready to run."""
+def _build_nodes(options: ReplayOptions, model: str, logger: LoggerLike) -> list[NodeInstance]:
+    """Perception, the timestep manager and (with ``learn``) the learner starting from
+    ``model``, ready to run."""
     perception_cfg = options.perception
     nodes = [
         NodeInstance(PERCEPTION, perception_cfg, PERCEPTION.build(perception_cfg, logger)),
@@ -80,7 +78,6 @@ def _build_nodes(options: ReplayOptions, logger: LoggerLike) -> list[NodeInstanc
         ),
     ]
     if options.learn:
-        model = perception_cfg.model_path or str(default_model_path())
         learner_cfg = _learner_config(options, model)
         checkpoints = Path(learner_cfg.checkpoint_dir)
         if checkpoints.exists():
@@ -127,10 +124,10 @@ def replay(
             logger.warning(f"skipping topic {topic}: unknown message type {typename}")
         if options.out.exists() and not options.out.is_dir():
             raise ConfigError(f"--out {options.out} is a file, not a directory")
-        nodes = _build_nodes(options, logger)
+        model = options.perception.model_path or str(default_model_path())
+        nodes = _build_nodes(options, model, logger)
         options.out.mkdir(parents=True, exist_ok=True)
         perception = nodes[0].logic
-        model = options.perception.model_path or str(default_model_path())
         log = ReplayLog(
             source=str(options.bag),
             storage=bag.storage,
@@ -196,4 +193,4 @@ def _run(
         log.wall_s = time.perf_counter() - start
 
 
-__all__ = ["CHECKPOINTS", "INTERRUPTED", "RESULTS", "ReplayOptions", "replay"]
+__all__ = ["CHECKPOINTS", "RESULTS", "ReplayOptions", "replay"]
