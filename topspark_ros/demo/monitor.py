@@ -74,8 +74,7 @@ class DemoMonitor:
                     continue
                 seen.add(pub.topic)
                 qos, _ = qos_of(pub, None)
-                into = pub.data if pub.data is not None else str
-                transport.subscribe(pub.topic, pub.msgtype, self.on_message, qos, into=into)
+                transport.subscribe(pub.topic, pub.msgtype, self.on_message, qos, into=pub.plain)
         transport.subscribe(
             f"/{BASELINE}/classification",
             "topspark_ros/msg/Classification",

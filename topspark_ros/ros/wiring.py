@@ -47,8 +47,19 @@ def _msgtype(data: type | None) -> str:
     return STRING_TYPE if data is None else typename_of(data)
 
 
+class _Plain:
+    """``plain``: what a topic's messages become in the node logic (``data``, else ``str``)."""
+
+    data: type | None
+
+    @property
+    def plain(self) -> type:
+        """The dataclass of the messages, or ``str`` for a String's text."""
+        return str if self.data is None else self.data
+
+
 @dataclass(frozen=True)
-class Subscription:
+class Subscription(_Plain):
     """A topic a node reads: messages become ``data`` (a dataclass; None: a String's text) and
     go to the logic's method ``handler``, with the node clock's now_ns when ``with_time``."""
 
@@ -66,7 +77,7 @@ class Subscription:
 
 
 @dataclass(frozen=True)
-class Publication:
+class Publication(_Plain):
     """A topic a node writes, carrying ``data`` dataclasses (None: a String's text, a str) as
     ``msgtype`` messages."""
 

@@ -48,9 +48,8 @@ class DdsNode:
             self.runner = NodeRunner(spec, config, logic, self._publish, time.time_ns, logger)
             for sub in spec.subscriptions:
                 qos, reliability = qos_of(sub, config)
-                into = sub.data if sub.data is not None else str
                 self.transport.subscribe(
-                    sub.topic, sub.msgtype, self._deliver(sub), qos, reliability, into=into
+                    sub.topic, sub.msgtype, self._deliver(sub), qos, reliability, into=sub.plain
                 )
         except BaseException:
             self.transport.close()

@@ -174,7 +174,7 @@ class TopsparkNode(LifecycleNode):
 
     def _receiver(self, sub: Subscription) -> Callable[[Any], None]:
         """The callback of ``sub``: message -> plain data -> the logic's handler."""
-        into: type = str if sub.data is None else sub.data
+        into = sub.plain
 
         def receive(message: Any) -> None:
             runner = self._runner
