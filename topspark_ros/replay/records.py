@@ -15,6 +15,7 @@ from topspark_ros.nodes.messages import (
 
 # Roles of the input topics a replay reads.
 IMAGE, BATTERY, LABEL, ENVIRONMENT = "image", "battery", "label", "environment"
+BAG_TIME = "bag time"  # ReplayLog.clock of a bag replay (a live run's is "time")
 INTERRUPTED = "interrupted (Ctrl-C)"  # ReplayLog.stopped of a run ended by the user
 DEFAULT_ENVIRONMENT = "default"  # before any environment message and without labels naming one
 
@@ -48,7 +49,7 @@ class ReplayLog:
     environments: list[tuple[int, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0
-    clock: str = "bag time"  # what the times are: a bag's, or "time" for a live run (the demo)
+    clock: str = BAG_TIME  # what the times are: a bag's, or "time" for a live run (the demo)
     complete: bool = True
     stopped: str = ""
 
@@ -81,6 +82,7 @@ class ReplayLog:
 
 
 __all__ = [
+    "BAG_TIME",
     "BATTERY",
     "DEFAULT_ENVIRONMENT",
     "ENVIRONMENT",

@@ -33,7 +33,7 @@ from topspark_ros.replay.metrics import (
     state_name,
     summarize,
 )
-from topspark_ros.replay.records import ReplayLog
+from topspark_ros.replay.records import BAG_TIME, ReplayLog
 from topspark_ros.topspark.outputs import pyplot, save_figure
 
 SUMMARY = "summary.json"
@@ -481,9 +481,8 @@ def render_summary(summary: Mapping[str, Any]) -> str:
     """A few lines for the terminal: frames and speed, accuracy per environment, time at each T,
     energy, latency and battery, from ``summarize``'s dict."""
     speed, acc, ts = summary["speed"], summary["accuracy"], summary["timesteps"]
-    factor = speed["realtime_factor"]
-    if summary.get("clock", "bag time") != "bag time":  # a live run: no replay speed
-        rate = speed["frames_per_s"]
+    factor, rate = speed["realtime_factor"], speed["frames_per_s"]
+    if summary.get("clock", BAG_TIME) != BAG_TIME:  # a live run: no replay speed
         lines = [
             f"{speed['frames']} frames in {speed['duration_s']:.1f} s"
             + ("" if rate is None else f" ({rate:.3g} frames/s)")
@@ -494,7 +493,7 @@ def render_summary(summary: Mapping[str, Any]) -> str:
             f"{speed['wall_s']:.1f} s ("
             + ("n/a" if factor is None else f"{factor:.2f}x")
             + " real time"
-            + ("" if speed["frames_per_s"] is None else f", {speed['frames_per_s']:.3g} frames/s")
+            + ("" if rate is None else f", {rate:.3g} frames/s")
             + ")"
         ]
     if not summary["complete"]:
