@@ -1,9 +1,12 @@
 """Shared fixtures for the whole test tree: the repository root, a tiny trained model, a
-recording logger."""
+recording logger, hand-made experiment results."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +14,7 @@ from topspark_ros.data import load_sample
 from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.snn import Network, assign, save_model
 from topspark_ros.snn.params import load_preset
+from topspark_ros.topspark.experiment import PointResult
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,3 +48,38 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def recorder() -> RecordingLogger:
     """A fresh recording logger."""
     return RecordingLogger()
+
+
+def _point_result(t: int, acc: float, lat: float, **changes: Any) -> PointResult:
+    """A run at T with accuracy ``acc`` and inference latency ``lat`` ms (mnist N100 pair, seed
+    0); its energies follow the latency: 1 uJ/ms to infer, 2 to train."""
+    row = PointResult(
+        dataset="mnist",
+        n_neurons=100,
+        rule="pair",
+        enhanced=False,
+        timesteps=t,
+        accuracy=acc,
+        latency_ms=lat,
+        train_latency_ms=2 * lat,
+        train_energy_j=2e-6 * lat,
+        infer_energy_j=1e-6 * lat,
+        train_platform_j=2e-5 * lat,
+        infer_platform_j=1e-5 * lat,
+        memory_bytes=335_016,
+        train_samples=500,
+        test_samples=200,
+        epochs=1,
+        seed=0,
+        infer_input_spikes=10.0 * t,
+        infer_exc_spikes=0.05 * t,
+        infer_steps=float(t),
+        train_steps=float(t),
+    )
+    return dataclasses.replace(row, **changes)
+
+
+@pytest.fixture
+def point_result() -> Callable[..., PointResult]:
+    """Builder of one hand-made sweep or claim run (``_point_result``)."""
+    return _point_result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,32 +19,13 @@ from topspark_ros.topspark.profile import load_profile
 TABLE = [(350, 0.90, 3.5), (200, 0.895, 2.0), (100, 0.885, 1.0), (60, 0.85, 0.6)]
 
 
-def result(t: int, acc: float, lat: float, **changes: Any) -> dict[str, Any]:
-    """One sweep row exactly as ``topspark sweep`` writes it (PointResult.as_dict)."""
-    row = PointResult(
-        dataset="mnist",
-        n_neurons=100,
-        rule="pair",
-        enhanced=False,
-        timesteps=t,
-        accuracy=acc,
-        latency_ms=lat,
-        train_latency_ms=2 * lat,
-        train_energy_j=2e-6 * lat,
-        infer_energy_j=1e-6 * lat,
-        train_platform_j=2e-5 * lat,
-        infer_platform_j=1e-5 * lat,
-        memory_bytes=335_016,
-        train_samples=500,
-        test_samples=200,
-        epochs=1,
-        seed=0,
-        infer_input_spikes=10.0 * t,
-        infer_exc_spikes=0.05 * t,
-        infer_steps=float(t),
-        train_steps=float(t),
-    )
-    return dataclasses.replace(row, **changes).as_dict()
+Result = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def result(point_result: Callable[..., PointResult]) -> Result:
+    """Builder of one sweep row exactly as ``topspark sweep`` writes it (PointResult.as_dict)."""
+    return lambda *args, **changes: point_result(*args, **changes).as_dict()
 
 
 def write_sweep(directory: Path, rows: list[dict[str, Any]]) -> Path:
@@ -54,7 +36,7 @@ def write_sweep(directory: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 @pytest.fixture
-def sweep(tmp_path: Path) -> Path:
+def sweep(tmp_path: Path, result: Result) -> Path:
     """A one-series sweep directory (mnist N100 pair) of TABLE."""
     return write_sweep(tmp_path / "sweep", [result(*row) for row in TABLE])
 
@@ -172,7 +154,9 @@ def test_infeasible_exits_nonzero_and_still_writes(
     assert len(load_profile(out).points) == 4
 
 
-def test_enhanced_series(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_enhanced_series(
+    tmp_path: Path, result: Result, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = [result(*row) for row in TABLE]
     rows += [result(100, 0.9, 0.9, enhanced=True), result(60, 0.895, 0.5, enhanced=True)]
     sweep = write_sweep(tmp_path / "sweep", rows)
@@ -199,7 +183,9 @@ def test_enhanced_series(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert lines[-1].startswith("chosen T=100: ")
 
 
-def test_several_networks_and_filters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_several_networks_and_filters(
+    tmp_path: Path, result: Result, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = [result(*row) for row in TABLE]
     rows += [result(t, acc + 0.05, 4 * lat, n_neurons=400) for t, acc, lat in TABLE[:2]]
     sweep = write_sweep(tmp_path / "sweep", rows)
@@ -220,7 +206,7 @@ def test_several_networks_and_filters(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_largest_timestep_is_the_default_baseline(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, result: Result, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sweep = write_sweep(tmp_path / "sweep", [result(*row) for row in TABLE[1:]])
     code, lines, _ = run(["profile", str(sweep), "--out", str(tmp_path / "p.yaml")], capsys)
@@ -264,7 +250,9 @@ def test_bad_results_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert not (tmp_path / "p.yaml").exists()
 
 
-def test_bad_record_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_record_values(
+    tmp_path: Path, result: Result, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = [result(*row) for row in TABLE]
     rows[2]["accuracy"] = 1.5
     path = tmp_path / "sweep.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from topspark_ros.cli.common import add_config_args, params_from_args
 from topspark_ros.data import Dataset, load_data
 from topspark_ros.energy import load_energy_model
+from topspark_ros.errors import ConfigError
 from topspark_ros.topspark.report import render
 from topspark_ros.topspark.reproduce import Plan, run_all
 
@@ -29,6 +31,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="directory holding <dataset>/*-idx?-ubyte[.gz] (default: $TOPSPARK_DATA, user cache)",
     )
     add_config_args(p)
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        metavar="SEED",
+        help="seeds the claims average over (default: 0 1 2; --quick: 0 1)",
+    )
     p.add_argument("--energy", help="energy model YAML (an 'energy:' section)")
     p.add_argument("--out", type=Path, default=Path("runs/reproduce"), help="output directory")
     p.set_defaults(func=cmd_reproduce)
@@ -37,6 +46,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Run the plan, print progress lines, write every step's files and report.md."""
     plan = Plan.quick() if args.quick else Plan.full()
+    if args.seeds:
+        if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+            raise ConfigError(f"--seeds must be distinct non-negative integers, got {args.seeds}")
+        plan = dataclasses.replace(plan, seeds=tuple(args.seeds))
     base = params_from_args(args, enhanced=False)
     energy = load_energy_model(args.energy) if args.energy else None
     command = "topspark " + " ".join(sys.argv[1:]) if sys.argv[1:] else "topspark reproduce"

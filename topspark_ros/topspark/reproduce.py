@@ -10,7 +10,7 @@ step's files land under one output directory; ``report.render`` writes report.md
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,13 @@ class Plan:
     sweep_test: int
     sensitivity_train: int
     sensitivity_test: int
+    seeds: tuple[int, ...] = (0,)
     reference_t: int = REFERENCE_TIMESTEPS
-    seed: int = 0
+
+    @property
+    def seed(self) -> int:
+        """The seed of the single-run steps (sweep, sensitivity): the first of ``seeds``."""
+        return self.seeds[0]
 
     @classmethod
     def full(cls) -> Plan:
@@ -64,6 +69,7 @@ class Plan:
             sweep_test=10000,
             sensitivity_train=10000,
             sensitivity_test=2000,
+            seeds=(0, 1, 2),
         )
 
     @classmethod
@@ -82,64 +88,113 @@ class Plan:
             sweep_test=200,
             sensitivity_train=400,
             sensitivity_test=150,
+            seeds=(0, 1),
         )
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One (dataset, N, rule): the reference run and the reduced-T runs with/without rules."""
+    """One (dataset, N, rule): per seed, the reference run and the reduced-T runs with/without
+    rules. Accuracies, latencies and energies are means over the seeds, so one unlucky
+    initialisation does not decide the verdict; the worst seed is reported beside the mean."""
 
-    baseline: PointResult
-    enhanced: PointResult
-    plain: PointResult
+    baseline: tuple[PointResult, ...]
+    enhanced: tuple[PointResult, ...]
+    plain: tuple[PointResult, ...]
+
+    def __post_init__(self) -> None:
+        if not self.baseline or not len(self.baseline) == len(self.enhanced) == len(self.plain):
+            raise ValueError("a claim needs the same non-zero number of runs of each kind")
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds the runs used, in order."""
+        return tuple(r.seed for r in self.baseline)
+
+    @property
+    def baseline_accuracy(self) -> float:
+        """Mean test accuracy at the reference T (0-1)."""
+        return _mean(self.baseline, "accuracy")
+
+    @property
+    def enhanced_accuracy(self) -> float:
+        """Mean test accuracy at the reduced T with the rules (0-1)."""
+        return _mean(self.enhanced, "accuracy")
+
+    @property
+    def plain_accuracy(self) -> float:
+        """Mean test accuracy at the reduced T without the rules (0-1)."""
+        return _mean(self.plain, "accuracy")
 
     @property
     def accuracy_drop(self) -> float:
-        """Baseline minus enhanced accuracy, in percentage points."""
-        return 100.0 * (self.baseline.accuracy - self.enhanced.accuracy)
+        """Baseline minus enhanced mean accuracy, in percentage points."""
+        return 100.0 * (self.baseline_accuracy - self.enhanced_accuracy)
+
+    @property
+    def seed_drops(self) -> tuple[float, ...]:
+        """Baseline minus enhanced accuracy of each seed, in percentage points."""
+        return tuple(
+            100.0 * (b.accuracy - e.accuracy)
+            for b, e in zip(self.baseline, self.enhanced, strict=True)
+        )
 
     @property
     def plain_drop(self) -> float:
-        """Baseline minus unenhanced reduced-T accuracy, in percentage points."""
-        return 100.0 * (self.baseline.accuracy - self.plain.accuracy)
+        """Baseline minus unenhanced reduced-T mean accuracy, in percentage points."""
+        return 100.0 * (self.baseline_accuracy - self.plain_accuracy)
 
     @property
     def latency_saving(self) -> float:
-        """Measured inference latency at the reference T over that at the reduced T."""
-        return _ratio(self.baseline.latency_ms, self.enhanced.latency_ms)
+        """Measured mean inference latency at the reference T over that at the reduced T."""
+        return _saving(self.baseline, self.enhanced, "latency_ms")
 
     @property
     def train_energy_saving(self) -> float:
         """Modelled training energy per sample, reference over enhanced reduced T."""
-        return _ratio(self.baseline.train_energy_j, self.enhanced.train_energy_j)
+        return _saving(self.baseline, self.enhanced, "train_energy_j")
 
     @property
     def infer_energy_saving(self) -> float:
         """Modelled inference energy per sample, reference over enhanced reduced T."""
-        return _ratio(self.baseline.infer_energy_j, self.enhanced.infer_energy_j)
+        return _saving(self.baseline, self.enhanced, "infer_energy_j")
 
     def row(self) -> dict[str, Any]:
         """A flat table row for claims.csv/json."""
-        b, e, p = self.baseline, self.enhanced, self.plain
+        b, e = self.baseline[0], self.enhanced[0]
         return {
             "dataset": b.dataset,
             "n_neurons": b.n_neurons,
             "rule": b.rule,
             "reference_t": b.timesteps,
             "short_t": e.timesteps,
-            "baseline_accuracy": b.accuracy,
-            "enhanced_accuracy": e.accuracy,
-            "plain_accuracy": p.accuracy,
+            "seeds": " ".join(str(s) for s in self.seeds),
+            "baseline_accuracy": self.baseline_accuracy,
+            "enhanced_accuracy": self.enhanced_accuracy,
+            "plain_accuracy": self.plain_accuracy,
             "accuracy_drop_points": self.accuracy_drop,
+            "worst_seed_drop_points": max(self.seed_drops),
             "plain_drop_points": self.plain_drop,
             "latency_saving": self.latency_saving,
             "train_energy_saving": self.train_energy_saving,
             "infer_energy_saving": self.infer_energy_saving,
-            "plain_latency_saving": _ratio(b.latency_ms, p.latency_ms),
-            "plain_infer_energy_saving": _ratio(b.infer_energy_j, p.infer_energy_j),
+            "plain_latency_saving": _saving(self.baseline, self.plain, "latency_ms"),
+            "plain_infer_energy_saving": _saving(self.baseline, self.plain, "infer_energy_j"),
             "train_samples": b.train_samples,
             "test_samples": b.test_samples,
         }
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run behind the claim, one row each with its kind, for claim_runs.csv/json."""
+        return [
+            {"kind": kind, **r.as_dict()}
+            for kind, runs in (
+                ("baseline", self.baseline),
+                ("enhanced", self.enhanced),
+                ("plain", self.plain),
+            )
+            for r in runs
+        ]
 
 
 CLAIM_FIELDS = (
@@ -148,10 +203,12 @@ CLAIM_FIELDS = (
     "rule",
     "reference_t",
     "short_t",
+    "seeds",
     "baseline_accuracy",
     "enhanced_accuracy",
     "plain_accuracy",
     "accuracy_drop_points",
+    "worst_seed_drop_points",
     "plain_drop_points",
     "latency_saving",
     "train_energy_saving",
@@ -161,10 +218,17 @@ CLAIM_FIELDS = (
     "train_samples",
     "test_samples",
 )
+RUN_FIELDS = ("kind", *(f.name for f in fields(PointResult)))
 
 
-def _ratio(full: float, reduced: float) -> float:
-    return full / reduced if reduced > 0 else float("inf")
+def _mean(runs: Sequence[PointResult], attr: str) -> float:
+    return sum(float(getattr(r, attr)) for r in runs) / len(runs)
+
+
+def _saving(full: Sequence[PointResult], reduced: Sequence[PointResult], attr: str) -> float:
+    """Mean ``attr`` of the reference runs over that of the reduced-T runs."""
+    cost = _mean(reduced, attr)
+    return _mean(full, attr) / cost if cost > 0 else float("inf")
 
 
 def run_claims(
@@ -174,7 +238,9 @@ def run_claims(
     energy: EnergyModel | None = None,
     log: Log | None = None,
 ) -> list[Claim]:
-    """Step 3: per (dataset, N, rule) the reference, enhanced and unenhanced reduced-T runs."""
+    """Step 3: per (dataset, N, rule) and seed, the reference, enhanced and unenhanced
+    reduced-T runs."""
+    say = log or (lambda _msg: None)
     claims = []
     for dataset in plan.datasets:
         train = load(dataset, "train", plan.claim_train)
@@ -183,36 +249,42 @@ def run_claims(
             for rule in plan.rules:
                 full = base.replace(n_neurons=n, rule=rule, timesteps=plan.reference_t)
                 short = full.replace(timesteps=plan.short_t)
-                runs = [
-                    run_point(
-                        PointSpec(p, dataset, len(train), len(test), seed=plan.seed, enhanced=enh),
-                        train,
-                        test,
-                        energy,
+                kinds = (
+                    (full, False),
+                    (enhance(short, reference=plan.reference_t), True),
+                    (short, False),
+                )
+                runs: list[list[PointResult]] = [[], [], []]
+                for seed in plan.seeds:
+                    for kind, (p, enh) in zip(runs, kinds, strict=True):
+                        at = PointSpec(p, dataset, len(train), len(test), seed=seed, enhanced=enh)
+                        kind.append(run_point(at, train, test, energy))
+                    b, e, u = (kind[-1].accuracy for kind in runs)
+                    say(
+                        f"claims {dataset} N{n} {rule} seed {seed}: T={plan.reference_t} "
+                        f"{100 * b:.2f}% | T={plan.short_t} enhanced {100 * e:.2f}%, "
+                        f"plain {100 * u:.2f}%"
                     )
-                    for p, enh in (
-                        (full, False),
-                        (enhance(short, reference=plan.reference_t), True),
-                        (short, False),
-                    )
-                ]
-                claim = Claim(*runs)
+                claim = Claim(*(tuple(kind) for kind in runs))
                 claims.append(claim)
-                if log is not None:
-                    log(
-                        f"claims {dataset} N{n} {rule}: T={plan.reference_t} "
-                        f"{100 * claim.baseline.accuracy:.2f}% | T={plan.short_t} enhanced "
-                        f"{100 * claim.enhanced.accuracy:.2f}% (drop {claim.accuracy_drop:.2f}), "
-                        f"plain {100 * claim.plain.accuracy:.2f}% | latency x"
-                        f"{claim.latency_saving:.2f}, energy train x"
-                        f"{claim.train_energy_saving:.2f} infer x{claim.infer_energy_saving:.2f}"
-                    )
+                say(
+                    f"claims {dataset} N{n} {rule}, mean of {len(plan.seeds)} seed(s): "
+                    f"T={plan.reference_t} {100 * claim.baseline_accuracy:.2f}% | "
+                    f"T={plan.short_t} enhanced {100 * claim.enhanced_accuracy:.2f}% "
+                    f"(drop {claim.accuracy_drop:.2f}, worst seed {max(claim.seed_drops):.2f}), "
+                    f"plain {100 * claim.plain_accuracy:.2f}% | latency x"
+                    f"{claim.latency_saving:.2f}, energy train x"
+                    f"{claim.train_energy_saving:.2f} infer x{claim.infer_energy_saving:.2f}"
+                )
     return claims
 
 
 def write_claims(out_dir: Path, claims: Sequence[Claim]) -> list[Path]:
-    """claims.csv and claims.json in ``out_dir``."""
-    return write_rows(out_dir, "claims", CLAIM_FIELDS, [c.row() for c in claims])
+    """claims.csv/json (a row per claim, means over seeds) and claim_runs.csv/json (every run)."""
+    return [
+        *write_rows(out_dir, "claims", CLAIM_FIELDS, [c.row() for c in claims]),
+        *write_rows(out_dir, "claim_runs", RUN_FIELDS, [r for c in claims for r in c.runs()]),
+    ]
 
 
 @dataclass(frozen=True)
@@ -311,4 +383,13 @@ def run_all(
     )
 
 
-__all__ = ["CLAIM_FIELDS", "Claim", "Outcome", "Plan", "run_all", "run_claims", "write_claims"]
+__all__ = [
+    "CLAIM_FIELDS",
+    "RUN_FIELDS",
+    "Claim",
+    "Outcome",
+    "Plan",
+    "run_all",
+    "run_claims",
+    "write_claims",
+]
