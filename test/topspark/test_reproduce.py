@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +116,12 @@ def test_claim_averages_over_seeds_and_reports_the_worst(
     assert all(tuple(r) == RUN_FIELDS for r in runs)
 
 
+@pytest.mark.parametrize("seeds", [(), (1, 1), (-1,)])
+def test_plan_needs_distinct_seeds(seeds: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="distinct non-negative"):
+        dataclasses.replace(Plan.quick(), seeds=seeds)
+
+
 def test_claim_needs_matching_runs(point_result: Callable[..., PointResult]) -> None:
     one = point_result(350, 0.8, 1.0)
     with pytest.raises(ValueError, match="same non-zero number"):
@@ -127,5 +134,5 @@ def test_reproduce_rejects_bad_seeds(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = tmp_path / "rep"
     assert main(["reproduce", "--quick", "--seeds", "1", "1", "--out", str(out)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--seeds must be distinct" in err[0]
+    assert len(err) == 1 and "--seeds: seeds must be distinct" in err[0]
     assert not out.exists()

@@ -47,9 +47,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     """Run the plan, print progress lines, write every step's files and report.md."""
     plan = Plan.quick() if args.quick else Plan.full()
     if args.seeds:
-        if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
-            raise ConfigError(f"--seeds must be distinct non-negative integers, got {args.seeds}")
-        plan = dataclasses.replace(plan, seeds=tuple(args.seeds))
+        try:
+            plan = dataclasses.replace(plan, seeds=tuple(args.seeds))
+        except ValueError as err:
+            raise ConfigError(f"--seeds: {err}") from err
     base = params_from_args(args, enhanced=False)
     energy = load_energy_model(args.energy) if args.energy else None
     command = "topspark " + " ".join(sys.argv[1:]) if sys.argv[1:] else "topspark reproduce"

@@ -31,7 +31,11 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Plan:
-    """What a reproduction runs; ``quick()`` and ``full()`` are the two shipped plans."""
+    """What a reproduction runs; ``quick()`` and ``full()`` are the two shipped plans.
+
+    The claims are means over ``seeds``; the sweep and sensitivity steps run once, with the
+    first seed.
+    """
 
     datasets: tuple[str, ...]
     sizes: tuple[int, ...]
@@ -47,6 +51,10 @@ class Plan:
     sensitivity_test: int
     seeds: tuple[int, ...] = (0,)
     reference_t: int = REFERENCE_TIMESTEPS
+
+    def __post_init__(self) -> None:
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise ValueError(f"seeds must be distinct non-negative integers, got {self.seeds}")
 
     @property
     def seed(self) -> int:
