@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from rosbags.interfaces import Nodetype
+from rosbags.typesys import get_types_from_msg
 
 from topspark_ros.errors import TransportError
 from topspark_ros.interfaces import (
@@ -13,6 +14,14 @@ from topspark_ros.interfaces import (
     dds_typename,
     full_typename,
     message_definitions,
+)
+from topspark_ros.interfaces.typestore import PACKAGE
+from topspark_ros.nodes.messages import (
+    Classification,
+    Label,
+    LearningStatus,
+    ModelUpdate,
+    TimestepCommand,
 )
 
 
@@ -74,3 +83,16 @@ def test_type_names(name: str, full: str, dds: str) -> None:
 def test_bad_type_names(name: str) -> None:
     with pytest.raises(TransportError, match="bad message type name"):
         full_typename(name)
+
+
+@pytest.mark.parametrize(
+    "cls", [TimestepCommand, Classification, LearningStatus, ModelUpdate, Label], ids=str
+)
+def test_message_constants_are_the_msg_constants(cls: type) -> None:
+    # The node-side dataclasses repeat msg/'s constants (MODE_*, STATE_*) for plain Python use;
+    # the two lists must stay the same, names and values.
+    name = f"{PACKAGE}/msg/{cls.__name__}"
+    consts, _ = get_types_from_msg(message_definitions()[name], name)[name]
+    from_msg = {const: value for const, _type, value in consts}
+    in_python = {key: value for key, value in vars(cls).items() if key.isupper()}
+    assert in_python == from_msg
