@@ -4,6 +4,7 @@ recording logger, hand-made experiment results."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,18 @@ from topspark_ros.snn.params import load_preset
 from topspark_ros.topspark.experiment import PointResult
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# test/ros2/ is the ROS 2 tier: real ROS 2 in a private network namespace, run by
+# tools/ros_tests.sh (which sets TOPSPARK_ROS_TIER). The plain suite does not collect it.
+ROS_TIER = os.environ.get("TOPSPARK_ROS_TIER") == "1"
+collect_ignore = [] if ROS_TIER else ["ros2"]
+
+
+def pytest_report_header() -> str:
+    """Say which tier runs, so a log shows whether the ROS 2 tests were part of it."""
+    if ROS_TIER:
+        return "ROS 2 tier: test/ros2 against the colcon install space"
+    return "plain tier: test/ros2 (real ROS 2) is run by tools/ros_tests.sh DIR"
 
 
 @pytest.fixture
