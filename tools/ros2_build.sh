@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # colcon-build this package into DIR/build and DIR/install with the ROS 2 venv DIR made by
-# tools/ros2_venv.sh (incremental: a few seconds when little changed).
+# tools/ros2_venv.sh (incremental: a few seconds when little changed). With $TOPSPARK_ROS_INSTALL
+# set, build/, install/ and log/ go there instead (several checkouts or builds beside one venv).
 #
 #   tools/ros2_build.sh DIR
 set -euo pipefail
@@ -11,7 +12,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 export AMENT_PREFIX_PATH=$dir CMAKE_PREFIX_PATH=$dir  # the venv root is the wheels' ament prefix
 # shellcheck disable=SC1091
 source "$dir/bin/activate"
+out=${TOPSPARK_ROS_INSTALL:-$dir}
+mkdir -p "$out"
 cd "$repo"
-colcon --log-base "$dir/log" build --base-paths "$repo" --packages-select topspark_ros \
-    --build-base "$dir/build" --install-base "$dir/install" \
+colcon --log-base "$out/log" build --base-paths "$repo" --packages-select topspark_ros \
+    --build-base "$out/build" --install-base "$out/install" \
     --cmake-args -DPython3_EXECUTABLE="$dir/bin/python" -DBUILD_TESTING=OFF

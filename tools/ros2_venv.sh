@@ -105,7 +105,7 @@ source "$dir/bin/activate"
 export AMENT_PREFIX_PATH="$dir"  # the venv root is the ament prefix of the wheels
 export ROS_DISTRO=$distro ROS_VERSION=2 ROS_PYTHON_VERSION=3  # as ros_environment sets them
 case \$- in *u*) _ts_u=1; set +u ;; *) _ts_u= ;; esac  # colcon's scripts read unset variables
-source "$dir/install/setup.bash"
+source "\${TOPSPARK_ROS_INSTALL:-$dir}/install/setup.bash"
 [ -n "\$_ts_u" ] && set -u
 unset _ts_u
 SETUP

@@ -4,7 +4,9 @@
 #
 #   tools/ros_tests.sh DIR [pytest arguments...]
 #
-# Rebuilds the package into DIR/install first (incremental), so the tier tests this checkout.
+# Rebuilds the package into DIR/install first (incremental), so the tier tests this checkout
+# ($TOPSPARK_ROS_INSTALL, if set, holds build/ and install/ instead of DIR). Paths under test/
+# among the arguments replace the default test/ros2.
 # As root the namespace is `unshare -n`; otherwise `unshare -rn` (an unprivileged user namespace,
 # where the kernel allows it: sysctl kernel.unprivileged_userns_clone=1 on Debian).
 set -euo pipefail
@@ -32,5 +34,7 @@ cd "$repo"
 # sys.path. launch_testing's pytest plugins are off: importing launch makes every logger created
 # afterwards stop propagating (launch.logging), which blinds caplog; launch is tested by running
 # `ros2 launch` itself.
+paths=(test/ros2)
+for arg in "$@"; do case $arg in test/*) paths=() ;; esac; done
 exec pytest -p no:cacheprovider -p no:launch_testing -p no:launch_ros -o pythonpath= \
-    test/ros2 "$@"
+    "$@" ${paths[@]+"${paths[@]}"}
