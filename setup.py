@@ -27,7 +27,7 @@ def share_files() -> list[tuple[str, list[str]]]:
     entries = [
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (share, ["package.xml"]),
-        (f"{share}/config", sorted(glob("config/*.yaml"))),
+        (f"{share}/config", sorted(glob("config/*.yaml") + glob("config/*.xml"))),
         (f"{share}/launch", sorted(glob("launch/*.launch.py") + glob("launch/*.launch.xml"))),
     ]
     return [(target, files) for target, files in entries if files]
