@@ -208,6 +208,7 @@ def test_cmake_replaces_the_symlinks_in_the_python_tree(repo_root: Path) -> None
     package_dir = repo_root / "topspark_ros"
     links = [path for path in package_dir.rglob("*") if path.is_symlink()]
     assert {path.relative_to(package_dir).as_posix() for path in links} == {
+        "resources/fastdds.xml",
         "resources/msg",
         "resources/profile.yaml",
     }

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from topspark_ros.cli.main import main
-from topspark_ros.cli.node_cmds import choose_transport, node_config
+from topspark_ros.cli.node_cmds import choose_transport, node_config, rclpy_unavailable
 from topspark_ros.errors import ConfigError
+from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.ros.wiring import PERCEPTION, TIMESTEP_MANAGER
 
 HAS_RCLPY = importlib.util.find_spec("rclpy") is not None
@@ -27,11 +28,16 @@ def test_params_file_then_set_overrides(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(HAS_RCLPY, reason="rclpy present: 'auto' picks it")
-def test_transport_auto_is_dds_without_rclpy_and_rclpy_cannot_be_forced() -> None:
-    assert choose_transport("auto") == "dds"
+def test_transport_auto_is_dds_without_rclpy_and_rclpy_cannot_be_forced(
+    recorder: RecordingLogger,
+) -> None:
+    assert rclpy_unavailable() == "rclpy is not importable (source a ROS 2 setup)"
+    assert choose_transport("auto", recorder) == "dds"
+    assert recorder.lines == []  # no ROS 2 at all is the plain case: nothing to warn about
     assert choose_transport("dds") == "dds"
-    with pytest.raises(ConfigError, match="rclpy is not importable"):
+    with pytest.raises(ConfigError, match="--transport rclpy: rclpy is not importable"):
         choose_transport("rclpy")
+    # With rclpy but without topspark_ros.msg, see test/ros2/test_node_cmd_rclpy.py.
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """The DDS transport: ROS 2 names and QoS on the wire, exchange between participants, errors.
 
 Participants use a private domain id derived from the process id, so parallel test runs and
-real ROS 2 systems on domain 0 do not see each other.
+real ROS 2 systems on domain 0 do not see each other, and DDS is confined to loopback
+(``CYCLONEDDS_URI`` = ``loopback_config()``, no ROS discovery variables), so no test packet
+leaves the machine.
 """
 
 from __future__ import annotations
@@ -60,6 +62,16 @@ class Inbox:
         with self._cond:
             self._cond.wait_for(lambda: len(self.items) >= count, timeout_s)
             return list(self.items)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loopback_only() -> Iterator[None]:
+    """DDS on loopback with unicast discovery for the whole module, whatever the caller set."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CYCLONEDDS_URI", loopback_config())
+        for name in ("ROS_AUTOMATIC_DISCOVERY_RANGE", "ROS_STATIC_PEERS", "ROS_LOCALHOST_ONLY"):
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,20 @@ battery give warnings, not crashes; every node shuts down cleanly.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from topspark_ros.data import load_sample
 from topspark_ros.nodes.messages import (
@@ -33,11 +35,21 @@ from topspark_ros.nodes.messages import (
 )
 from topspark_ros.ros.dds.processes import NodeProcess, start_node, stop_all, wait_ready
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
-from topspark_ros.topspark.profile import OperatingPoint, Profile, save_profile
 
+
+def _import_by_path(path: Path) -> ModuleType:
+    """Import a helper module beside this file (test directories are not packages)."""
+    name = f"_topspark_test_{path.stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+system_files = _import_by_path(Path(__file__).with_name("system_files.py"))
 DOMAIN = 150 + os.getpid() % 80
-# Profile: nominal (2 pts) -> T=100, saving (5 pts) -> T=40, critical (15 pts) -> T=20.
-ACCURACY = {350: 0.90, 100: 0.89, 60: 0.87, 40: 0.86, 20: 0.76}
 
 
 @dataclass
@@ -71,47 +83,16 @@ class Client:
         return what()
 
 
-def _write_files(root: Path, model: Path) -> Path:
-    """The profile and one parameter file for all three nodes; returns the parameter file."""
-    points = tuple(
-        OperatingPoint(t, acc, 0.002 * t, 2e-7 * t, 1e-7 * t, 1000) for t, acc in ACCURACY.items()
-    )
-    profile = save_profile(root / "profile.yaml", Profile("mnist", 60, "pair", points))
-    params = {
-        "perception": {"model_path": str(model), "image_reliability": "reliable"},
-        "timestep_manager": {
-            "profile_path": str(profile),
-            "min_dwell_s": 0.0,
-            "battery_timeout_s": 120.0,
-            "publish_period_s": 0.5,
-        },
-        "online_learner": {
-            "model_path": str(model),
-            "checkpoint_dir": str(root / "checkpoints"),
-            "image_reliability": "reliable",
-            "detect": False,
-            "learn_samples": 40,
-            "batch_size": 20,
-            "checkpoint_every": 20,
-            "min_labelled": 20,
-        },
-    }
-    path = root / "params.yaml"
-    sections = {name: {"ros__parameters": values} for name, values in params.items()}
-    path.write_text(yaml.safe_dump(sections), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def system(
     tmp_path_factory: pytest.TempPathFactory, trained_model: Path
 ) -> Iterator[tuple[Client, list[NodeProcess], Path]]:
     """The three node processes and a client, on a private loopback DDS domain."""
     root = tmp_path_factory.mktemp("system")
-    params = _write_files(root, trained_model)
+    params = system_files.write_system_files(root, trained_model)
     saved = os.environ.get("CYCLONEDDS_URI")
     os.environ["CYCLONEDDS_URI"] = loopback_config()
-    names = ("perception", "timestep_manager", "online_learner")
+    names = system_files.NODE_NAMES
     procs = [start_node(name, DOMAIN, root / "logs", params) for name in names]
     transport = DdsTransport(DOMAIN)
     try:
@@ -178,8 +159,7 @@ def test_results_follow_the_commanded_t_as_the_battery_falls(
 ) -> None:
     client, _, _ = system
     digits = load_sample("mnist", "test").images
-    # Falling battery with +-1-2 point noise at the 50% and 20% thresholds (hysteresis 5 points).
-    levels = [0.9, 0.7, 0.55, 0.49, 0.51, 0.48, 0.505, 0.45, 0.3, 0.21, 0.19, 0.205, 0.18, 0.1]
+    levels = system_files.BATTERY_LEVELS
     expected: dict[int, int] = {}
     for i, level in enumerate(levels):
         before = len(client.seen("command"))
@@ -194,7 +174,7 @@ def test_results_follow_the_commanded_t_as_the_battery_falls(
     assert {s: r.timesteps for s, r in results.items()} == expected
     commanded = [c.timesteps for c in client.seen("command")]
     changes = [t for prev, t in zip([None, *commanded], commanded, strict=False) if t != prev]
-    assert changes == [100, 40, 20], commanded
+    assert changes == system_files.T_STEPS, commanded
     modes = [c.mode for c in client.seen("command")]
     assert modes == sorted(modes), "the mode went back up on a falling battery"
 

@@ -1,8 +1,9 @@
 """``topspark node NAME``: run one ROS node (perception, timestep_manager, online_learner, or the
 simulated robot sim_robot).
 
-It runs over rclpy when rclpy is importable (a ROS 2 install), else over Cyclone DDS with
-ROS 2-compatible topics; ``--transport`` forces one.
+It runs over rclpy when rclpy and this package's generated messages are importable (a ROS 2
+install with topspark_ros built and sourced), else over Cyclone DDS with ROS 2-compatible topics;
+``--transport`` forces one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from topspark_ros import config
 from topspark_ros.cli.common import add_set_arg, parse_overrides
-from topspark_ros.errors import ConfigError
+from topspark_ros.errors import ConfigError, TransportError
+from topspark_ros.nodes.messages import LoggerLike
 from topspark_ros.ros.dds.names import parse_remaps
 from topspark_ros.ros.params_file import load_node_config
 from topspark_ros.ros.wiring import NODES, NodeSpec, node_spec
@@ -60,13 +62,32 @@ def node_config(spec: NodeSpec, params: str | None, overrides: list[str], namesp
     return config.from_mapping(spec.config, merged, f"{spec.name} --set")
 
 
-def choose_transport(requested: str) -> str:
-    """'rclpy' when asked, or for 'auto' when rclpy is importable; else 'dds'."""
-    if requested == "rclpy" and importlib.util.find_spec("rclpy") is None:
-        raise ConfigError("--transport rclpy: rclpy is not importable (source a ROS 2 setup)")
-    if requested == "auto":
-        return "rclpy" if importlib.util.find_spec("rclpy") is not None else "dds"
-    return requested
+def rclpy_unavailable() -> str:
+    """Why the rclpy transport cannot run here ('' if it can): rclpy, or this package's
+    generated messages (built by colcon, importable once its install/setup.bash is sourced)."""
+    if importlib.util.find_spec("rclpy") is None:
+        return "rclpy is not importable (source a ROS 2 setup)"
+    try:
+        importlib.import_module("topspark_ros.msg")
+    except ImportError as err:
+        return (
+            f"rclpy is importable but topspark_ros.msg is not ({err}): colcon build topspark_ros "
+            f"and source its install/setup.bash"
+        )
+    return ""
+
+
+def choose_transport(requested: str, logger: LoggerLike | None = None) -> str:
+    """'rclpy' when asked (ConfigError if it cannot run), or for 'auto' when it can run; else
+    'dds'. ``logger`` gets one warning when 'auto' finds rclpy but cannot use it."""
+    if requested == "dds":
+        return "dds"
+    why = rclpy_unavailable()
+    if requested == "rclpy" and why:
+        raise ConfigError(f"--transport rclpy: {why}")
+    if why and logger is not None and importlib.util.find_spec("rclpy") is not None:
+        logger.warning(f"--transport auto: using DDS: {why}")
+    return "dds" if why else "rclpy"
 
 
 def cmd_node(args: argparse.Namespace) -> int:
@@ -80,13 +101,29 @@ def cmd_node(args: argparse.Namespace) -> int:
     )
     logger = logging.getLogger(f"topspark_ros.{spec.name}")
     remaps = parse_remaps(args.remaps)
-    if choose_transport(args.transport) == "rclpy":
-        from topspark_ros.ros.rclpy.entry import run_rclpy_node
-
-        return run_rclpy_node(spec, cfg, args.namespace, remaps)
+    transport = choose_transport(args.transport, logger)
+    if transport == "rclpy":
+        try:
+            from topspark_ros.ros.rclpy.entry import run_rclpy_node
+        except ImportError as err:  # rclpy found but broken (e.g. no RMW library)
+            if args.transport == "rclpy":
+                raise TransportError(f"--transport rclpy: cannot import rclpy: {err}") from err
+            logger.warning(f"--transport auto: using DDS: cannot import rclpy: {err}")
+            transport = "dds"
+    if transport == "rclpy":
+        return run_rclpy_node(
+            spec, cfg, args.namespace, remaps, domain_id=args.domain_id, log_level=args.log_level
+        )
     from topspark_ros.ros.dds.node import run_dds_node
 
     return run_dds_node(spec, cfg, args.domain_id, args.namespace, logger, remaps)
 
 
-__all__ = ["TRANSPORTS", "choose_transport", "cmd_node", "node_config", "register"]
+__all__ = [
+    "TRANSPORTS",
+    "choose_transport",
+    "cmd_node",
+    "node_config",
+    "rclpy_unavailable",
+    "register",
+]

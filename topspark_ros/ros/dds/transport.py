@@ -7,9 +7,15 @@ waiting on a WaitSet; it calls the subscriptions' callbacks in turn, so callback
 runs callbacks on the receive thread: round trip 3.8 vs 5.8 ms for a 640x480 RGB image, 0.6 ms
 for both with a small message, two processes on one host.
 
-Discovery uses cyclonedds' defaults (multicast on the default interface). On a host or CI runner
-without multicast, confine DDS to loopback with unicast discovery by setting ``CYCLONEDDS_URI``
-to ``loopback_config()`` in the environment of every process before it creates a transport.
+Discovery follows ROS 2's conventions as rmw_cyclonedds does (``discovery.py``):
+``ROS_AUTOMATIC_DISCOVERY_RANGE``, ``ROS_STATIC_PEERS`` and ``ROS_LOCALHOST_ONLY`` give a Cyclone
+fragment, and ``CYCLONEDDS_URI`` follows it (and wins); unset, that is Cyclone's default (multicast
+on the default interface). Fast DDS's type information is ignored (matching by type name), which
+ROS 2 Kilted needs for every type holding a sequence. The first transport of a process on a
+domain configures it; a later one with other settings is refused, as rmw_cyclonedds refuses a
+second node. To confine DDS to loopback with unicast discovery (our demo, tests and
+benchmarks), set ``CYCLONEDDS_URI`` to ``loopback_config()`` in the environment of every process
+before it creates a transport.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cyclonedds.core import DDSException, GuardCondition, WaitSet
-from cyclonedds.domain import DomainParticipant
+from cyclonedds.domain import Domain, DomainParticipant
 from cyclonedds.pub import DataWriter
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
@@ -27,6 +33,7 @@ from cyclonedds.util import duration
 
 from topspark_ros.errors import TransportError
 from topspark_ros.interfaces import Converter, DdsTypes, full_typename, typename_of
+from topspark_ros.ros.dds.discovery import cyclone_config
 from topspark_ros.ros.dds.endpoints import DdsPublisher, DdsSubscription, delete_entity, one_line
 from topspark_ros.ros.dds.names import check_domain_id, dds_topic_name, remapped, ros_domain_id
 from topspark_ros.ros.dds.qos import cyclonedds_qos
@@ -76,12 +83,14 @@ class DdsTransport:
         self._publishers: list[DdsPublisher] = []  # kept alive as long as the transport
         self._thread: threading.Thread | None = None
         self._closed = False
+        _DOMAINS.join(self.domain_id)
         try:
             self._participant = DomainParticipant(self.domain_id)
             self._waitset = WaitSet(self._participant)
             self._wake = GuardCondition(self._participant)
             self._waitset.attach(self._wake)
         except DDSException as err:
+            _DOMAINS.leave(self.domain_id)
             raise TransportError(
                 f"cannot join DDS domain {self.domain_id}: {one_line(err)}"
             ) from err
@@ -172,6 +181,7 @@ class DdsTransport:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         delete_entity(self._participant)  # deletes every reader, writer and topic in it
+        _DOMAINS.leave(self.domain_id)
 
     def _topic(self, topic: str, typename: str) -> Topic[Any]:
         """The DDS topic for a ROS topic name, made once per transport."""
@@ -203,6 +213,52 @@ class DdsTransport:
             for subscription in subscriptions:
                 if not self._closed and not subscription.closed:
                     subscription.dispatch()
+
+
+class _Domains:
+    """This process's DDS domains, each configured once from the environment (ROS 2 discovery
+    settings + ``CYCLONEDDS_URI``) by its first transport and deleted with its last."""
+
+    def __init__(self) -> None:
+        """No domain joined yet."""
+        self._lock = threading.Lock()
+        self._joined: dict[int, tuple[str, Domain, int]] = {}  # config, entity, users
+
+    def join(self, domain_id: int) -> None:
+        """Configure ``domain_id`` for one more transport; TransportError if the settings differ
+        from those it was configured with, or Cyclone refuses them."""
+        config = cyclone_config()
+        with self._lock:
+            known = self._joined.get(domain_id)
+            if known is not None:
+                if known[0] != config:
+                    raise TransportError(
+                        f"DDS domain {domain_id} is already in use in this process with other "
+                        "discovery settings (ROS_AUTOMATIC_DISCOVERY_RANGE, ROS_STATIC_PEERS, "
+                        "ROS_LOCALHOST_ONLY, CYCLONEDDS_URI)"
+                    )
+                self._joined[domain_id] = (config, known[1], known[2] + 1)
+                return
+            try:
+                domain = Domain(domain_id, config)
+            except DDSException as err:
+                raise TransportError(
+                    f"cannot configure DDS domain {domain_id}: {one_line(err)}"
+                ) from err
+            self._joined[domain_id] = (config, domain, 1)
+
+    def leave(self, domain_id: int) -> None:
+        """One transport fewer on ``domain_id``; the last one deletes the domain it configured."""
+        with self._lock:
+            config, domain, users = self._joined[domain_id]
+            if users > 1:
+                self._joined[domain_id] = (config, domain, users - 1)
+                return
+            del self._joined[domain_id]
+        delete_entity(domain)
+
+
+_DOMAINS = _Domains()
 
 
 def _resolve(msgtype: MsgType) -> tuple[str, type | None]:

@@ -69,6 +69,7 @@ class TopsparkNode(LifecycleNode):
         self._runner: NodeRunner | None = None  # a new one per activation
         self._outputs: dict[str, tuple[Any, str]] = {}
         self._inputs: list[Any] = []
+        self.finalized = False  # set by the shutdown transition: the process should then exit
         params.declare(self, spec.config)
         self.add_on_set_parameters_callback(
             lambda parameters: params.validate(self, spec.config, parameters)
@@ -139,8 +140,9 @@ class TopsparkNode(LifecycleNode):
         return super().on_cleanup(state)
 
     def on_shutdown(self, state: Any) -> Any:
-        """Release everything before the node is destroyed."""
+        """Release everything; the node then reaches finalized and its process exits."""
         self.release()
+        self.finalized = True
         return super().on_shutdown(state)
 
     def on_error(self, state: Any) -> Any:
