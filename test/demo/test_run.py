@@ -56,7 +56,8 @@ def test_bad_options(options: DemoOptions, message: str) -> None:
 
 def test_short_demo_runs_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    options = DemoOptions(duration_s=8.0, out=out, rate_hz=10.0, domain_id=200 + os.getpid() % 30)
+    domain = 200 + os.getpid() % 30
+    options = DemoOptions(duration_s=8.0, out=out, rate_hz=10.0, domain_id=domain, transport="dds")
     screen = io.StringIO()
     result = run_demo(options, screen)
     assert result.failed == "" and result.stopped == ""
@@ -71,7 +72,8 @@ def test_short_demo_runs_and_reports(tmp_path: Path) -> None:
     assert result.log.classifications and result.baseline and result.log.labels
     assert {c.timesteps for _, c in result.baseline} == {350}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["complete"] is True
+    assert summary["complete"] is True and summary["storage"] == "dds"
+    assert (summary["demo"]["transport"], summary["demo"]["domain_id"]) == ("dds", domain)
     assert 0 < summary["demo"]["energy_ratio"] < 1
     assert (out / "energy_vs_fixed.png").is_file() and (out / "timesteps_battery.png").is_file()
     assert "environment mnist" in screen.getvalue()

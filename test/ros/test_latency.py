@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -134,7 +135,12 @@ def test_report_figures_json_and_text() -> None:
     assert mapping["latency_ms"]["p99"] == pytest.approx(report.latency.p99)
     assert mapping["settings"]["timesteps"] == 40 and mapping["node_dropped"] == 0
     assert "image->result" in report.table() and "lost 1 (node queue dropped 0)" in report.table()
+    assert report.table().startswith("perception over DDS: N60 T=40")
     assert report.summary().startswith("latency image->result median 7.00 ms, p99 ")
+    assert "best_effort, DDS); SNN" in report.summary()
+    over_rclpy = build_report(dataclasses.replace(SETTINGS, transport="rclpy"), 60, sent, arrivals)
+    assert over_rclpy.table().startswith("perception over rclpy: ")
+    assert over_rclpy.to_mapping()["settings"]["transport"] == "rclpy"
 
 
 def test_settings_are_checked_and_count_frames() -> None:
@@ -150,12 +156,14 @@ def test_settings_are_checked_and_count_frames() -> None:
 def test_a_short_run_over_dds(trained_model: Path, tmp_path: Path) -> None:
     # At the packaged profile's operating T, 30 Hz of small mono8 frames for 2 s.
     out = tmp_path / "latency.json"
-    args = ["latency", "--model", str(trained_model), "--duration", "2", "--warmup", "0.5"]
+    args = ["latency", "--transport", "dds", "--model", str(trained_model), "--duration", "2"]
+    args += ["--warmup", "0.5"]
     args += ["--width", "96", "--height", "72", "--encoding", "mono8", "--scale", "2"]
     assert main([*args, "--log-dir", str(tmp_path / "logs"), "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     operating = select(load_profile(default_profile_path())).point.timesteps
     assert report["settings"]["timesteps"] == operating and report["timesteps"] == [operating]
+    assert report["settings"]["transport"] == "dds"
     assert report["frames_sent"] == 60 and report["warmup_frames"] == 15
     assert report["results"] >= 50 and report["lost"] == 60 - report["results"]
     assert 0 < report["latency_ms"]["median"] <= report["latency_ms"]["p99"] < 1000
@@ -169,7 +177,8 @@ def test_a_node_that_dies_is_a_one_line_error(
     # A model for 16 inputs loads here but the node refuses it (images give 784) and exits.
     params = load_preset("tuned").replace(n_inputs=16, n_neurons=4, timesteps=20)
     model = save_model(tmp_path / "small.npz", Network.fresh(params, seed=0).state)
-    code = main(["latency", "--model", str(model), "-T", "20", "--log-dir", str(tmp_path)])
+    args = ["latency", "--transport", "dds", "--model", str(model), "-T", "20"]
+    code = main([*args, "--log-dir", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: node perception exited with code 1: ")

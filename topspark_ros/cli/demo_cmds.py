@@ -1,10 +1,16 @@
-"""``topspark demo``: the whole system on a simulated robot, over DDS, with a report."""
+"""``topspark demo``: the whole system on a simulated robot, over rclpy or DDS, with a report."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from topspark_ros.cli.node_cmds import TRANSPORTS, choose_transport
+
+if TYPE_CHECKING:
+    from topspark_ros.demo.run import DemoOptions
 
 DEFAULTS_NOTE = "embedded sample images and the packaged model and profile; no ROS 2 needed"
 
@@ -16,12 +22,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     defaults = DemoOptions()
     p = sub.add_parser(
         "demo",
-        help="simulated robot + perception, timestep manager and online learner over DDS",
+        help="simulated robot + perception, timestep manager and online learner as processes",
         description=(
             "Starts a simulated robot (camera, labels, draining battery, environment switches) "
             "and the perception, timestep_manager and online_learner nodes as separate processes "
-            "over DDS, plus a fixed-T perception node on the same camera for comparison; shows "
-            f"a live view and writes a report ({DEFAULTS_NOTE})."
+            "(real ROS 2 nodes over rclpy where ROS 2 and this package's messages are built and "
+            "sourced, else over DDS), plus a fixed-T perception node on the same camera for "
+            f"comparison; shows a live view and writes a report ({DEFAULTS_NOTE}). Every "
+            "process stays on this host (loopback DDS; ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST "
+            "for the ROS 2 nodes unless set)."
         ),
     )
     p.add_argument(
@@ -34,25 +43,44 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--fixed-t", type=int, default=defaults.baseline_timesteps, help="T of the comparison run"
     )
     p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default="auto",
+        help="auto (default): rclpy where ROS 2 and topspark_ros.msg import, else dds",
+    )
+    p.add_argument(
+        "--domain-id", type=int, default=None, help="ROS 2/DDS domain (default: 100..199 by pid)"
+    )
     p.set_defaults(func=cmd_demo)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the demo; exit 0 when it ran to the end, 130 on Ctrl-C, 1 if a node died."""
-    from topspark_ros.demo.run import DemoOptions, run_demo
-    from topspark_ros.demo.view import energy_ratio
-    from topspark_ros.replay.metrics import summarize
-    from topspark_ros.replay.records import INTERRUPTED
-    from topspark_ros.replay.report import render_summary
+def demo_options(args: argparse.Namespace) -> DemoOptions:
+    """The demo's options from the command line, the transport resolved (auto: rclpy if it can
+    run, else dds; rclpy where it cannot: ConfigError)."""
+    from topspark_ros.demo.run import DemoOptions
 
-    options = DemoOptions(
+    return DemoOptions(
         duration_s=args.duration,
         out=args.out,
         environments=args.environments,
         rate_hz=args.rate,
         baseline_timesteps=args.fixed_t,
         seed=args.seed,
+        transport=choose_transport(args.transport),
+        domain_id=-1 if args.domain_id is None else args.domain_id,
     )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo; exit 0 when it ran to the end, 130 on Ctrl-C, 1 if a node died."""
+    from topspark_ros.demo.run import run_demo
+    from topspark_ros.demo.view import energy_ratio
+    from topspark_ros.replay.metrics import summarize
+    from topspark_ros.replay.records import INTERRUPTED
+    from topspark_ros.replay.report import render_summary
+
+    options = demo_options(args)
     result = run_demo(options)
     print(render_summary(summarize(result.log)))
     mine, theirs, ratio = energy_ratio(result.log, result.baseline)
@@ -71,4 +99,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["cmd_demo", "register"]
+__all__ = ["cmd_demo", "demo_options", "register"]

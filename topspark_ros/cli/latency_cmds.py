@@ -1,7 +1,10 @@
-"""``topspark latency``: end-to-end latency image -> result of the perception node over DDS.
+"""``topspark latency``: end-to-end latency image -> result of the perception node.
 
-The node runs as a separate process on a loopback DDS domain; this process sends camera frames
-rendered from the embedded MNIST test sample at a steady rate and times each result. Without
+The node runs as a separate process on this host, over DDS (Cyclone, loopback) or rclpy (a ROS 2
+node; ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless set, the packaged Fast DDS profile); this
+process, on the same transport, sends camera frames rendered from the embedded MNIST test
+sample at a steady rate and times each result. ``--transport auto`` picks rclpy where ROS 2 and
+this package's messages import, else DDS. Without
 ``--model`` it first trains one (N from ``--neurons``, tuned preset, enhanced at T) on the
 embedded training sample; without ``-T`` it runs at the profile's operating T.
 """
@@ -15,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from topspark_ros.cli.node_cmds import TRANSPORTS, choose_transport
 from topspark_ros.data import load_sample
 from topspark_ros.data.render import RENDER_ENCODINGS
 from topspark_ros.io_utils import atomic_write_bytes
@@ -38,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``latency`` sub-command."""
     p = sub.add_parser(
         "latency",
-        help="end-to-end latency image -> result of the perception node over DDS",
+        help="end-to-end latency image -> result of the perception node over DDS or rclpy",
         description=__doc__,
     )
     p.add_argument("--model", type=Path, help="model file (.npz); default: train one first")
@@ -59,6 +63,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="image QoS reliability (default best_effort, as a robot camera)",
     )
     p.add_argument("--early-exit", action="store_true", help="per-input early exit in the node")
+    p.add_argument(
+        "--transport", choices=TRANSPORTS, default="auto", help="auto (default), dds or rclpy"
+    )
     p.add_argument("--domain-id", type=int, help="DDS domain (default: 10..99 from the pid)")
     p.add_argument("--seed", type=int, default=0, help="training and frame placement seed")
     p.add_argument("--log-dir", type=Path, help="keep the node log (default: a temporary dir)")
@@ -81,6 +88,7 @@ def train_model(n_neurons: int, timesteps: int, path: Path, seed: int = 0) -> Pa
 def cmd_latency(args: argparse.Namespace) -> int:
     """Run the benchmark, print a table and a summary line, optionally write JSON."""
     record: dict[str, object] = {}
+    transport = choose_transport(args.transport)
     timesteps = args.timesteps
     if timesteps is None:
         profile_path = args.profile or default_profile_path()
@@ -111,6 +119,7 @@ def cmd_latency(args: argparse.Namespace) -> int:
             early_exit=args.early_exit,
             domain_id=default_domain_id() if args.domain_id is None else args.domain_id,
             seed=args.seed,
+            transport=transport,
         )
         report = run_latency(settings, work, lambda text: print(text, file=sys.stderr))
     print(report.table())

@@ -25,6 +25,8 @@ def demo_summary(result: DemoResult, monitor: DemoMonitor) -> dict[str, Any]:
     fixed = baseline[0][1].timesteps if baseline else None
     return {
         "demo": {
+            "transport": result.transport,
+            "domain_id": result.domain_id,
             "energy_per_frame_j": mine,
             "fixed_t": fixed,
             "fixed_t_frames": len(baseline),

@@ -1,11 +1,12 @@
-"""``topspark demo``: the simulated robot and the nodes as separate processes over DDS.
+"""``topspark demo``: the simulated robot and the nodes as separate processes over DDS or rclpy.
 
 Processes: ``sim_robot`` (camera, labels, battery, environment events), ``perception``,
 ``timestep_manager``, ``online_learner``, and a second perception node at a fixed T in namespace
 ``baseline`` reading the same camera (``--remap image:=/image``), for the energy comparison. This
-process watches every topic (``DemoMonitor``), shows a live view, and writes the report when the
-run ends: after ``duration_s``, on Ctrl-C, or when a node process dies (then it says which and
-how, stops the rest, and still reports).
+process watches every topic (``DemoMonitor``) on the same transport as the nodes (over rclpy it
+is the node ``topspark_demo``), shows a live view, and writes the report when the run ends:
+after ``duration_s``, on Ctrl-C, or when a node process dies (then it says which and how, stops
+the rest, and still reports).
 """
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ from topspark_ros.nodes.messages import Classification
 from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.packaged import default_model_path, default_profile_path
 from topspark_ros.replay.records import INTERRUPTED, ReplayLog
+from topspark_ros.ros.dds.names import check_domain_id
 from topspark_ros.ros.dds.processes import (
     NodeProcess,
+    Participant,
+    check_transport,
+    open_participant,
     start_node,
     stop_all,
     wait_ready,
 )
-from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 from topspark_ros.ros.wiring import NODES
 from topspark_ros.snn.model_io import load_model, model_sha256
 from topspark_ros.topspark.profile import load_profile
@@ -42,6 +46,7 @@ from topspark_ros.topspark.tradeoff import select
 CHECKPOINTS = "checkpoints"
 LOGS = "logs"
 READY_TIMEOUT_S = 120.0  # first runs compile the Numba kernels in every process
+MONITOR_NODE = "topspark_demo"  # this process's node name over rclpy
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class DemoOptions:
     domain_id: int = -1  # -1: a private domain derived from the process id
     refresh_s: float = 1.0
     seed: int = 0
+    transport: str = "dds"  # "dds" or "rclpy" (the CLI resolves "auto")
 
     @property
     def environment_list(self) -> list[str]:
@@ -71,6 +77,8 @@ class DemoResult:
 
     log: ReplayLog
     baseline: list[tuple[int, Classification]]  # the fixed-T node's results
+    transport: str = "dds"
+    domain_id: int = 0
     exit_codes: dict[str, int] = field(default_factory=dict)
     stopped: str = ""
     failed: str = ""
@@ -84,10 +92,13 @@ def _check(options: DemoOptions) -> None:
         raise ConfigError("--environments names no environment")
     if not 0.0 <= options.battery_end < 1.0:
         raise ConfigError(f"battery_end must be in 0..1, got {options.battery_end:g}")
+    check_transport(options.transport)
+    if options.domain_id >= 0:
+        check_domain_id(options.domain_id)
 
 
 def _domain(options: DemoOptions) -> int:
-    """The DDS domain: the option, or one derived from the process id (no clash with others)."""
+    """The domain: the option, or one derived from the process id (no clash with others)."""
     return options.domain_id if options.domain_id >= 0 else 100 + os.getpid() % 100
 
 
@@ -125,10 +136,11 @@ def _start(options: DemoOptions, domain: int, logs: Path) -> list[NodeProcess]:
         "learn_samples": learner_samples(options),
     }
     manager = {"mission_time_s": options.duration_s, "frame_rate_hz": options.rate_hz}
+    via = options.transport
     nodes = [
-        start_node("perception", domain, logs),
-        start_node("timestep_manager", domain, logs, sets=manager),
-        start_node("online_learner", domain, logs, sets=learner),
+        start_node("perception", domain, logs, transport=via),
+        start_node("timestep_manager", domain, logs, sets=manager, transport=via),
+        start_node("online_learner", domain, logs, sets=learner, transport=via),
         start_node(
             "perception",
             domain,
@@ -137,17 +149,29 @@ def _start(options: DemoOptions, domain: int, logs: Path) -> list[NodeProcess]:
             namespace=BASELINE,
             remaps={"image": "/image"},
             label=f"perception_{BASELINE}",
+            transport=via,
         ),
     ]
     try:
         wait_ready(nodes, READY_TIMEOUT_S)
-        robot = start_node("sim_robot", domain, logs, sets=robot_settings(options))
+        robot_sets = robot_settings(options)
+        robot = start_node("sim_robot", domain, logs, sets=robot_sets, transport=via)
         nodes.append(robot)
         wait_ready([robot], READY_TIMEOUT_S)
     except BaseException:
         stop_all(nodes)
         raise
     return nodes
+
+
+def _where(transport: str, domain: int) -> str:
+    """Where the nodes run, for the first line: over rclpy, how to list them."""
+    if transport == "rclpy":
+        return (
+            f"ROS 2 nodes over rclpy, domain {domain}: ROS_DOMAIN_ID={domain} "
+            f"ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST ros2 node list"
+        )
+    return f"DDS domain {domain}"
 
 
 def _signal(number: int) -> str:
@@ -198,18 +222,19 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> DemoResult:
     shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     logs = out / LOGS
     domain = _domain(options)
-    # This process's own participant joins the nodes on loopback, as start_node confines them.
-    os.environ.setdefault("CYCLONEDDS_URI", loopback_config())
+    via = options.transport
     neurons = load_model(model).params.n_neurons
-    log = ReplayLog("demo", "dds", {}, model, model_sha256(model), neurons, True, clock="time")
+    log = ReplayLog("demo", via, {}, model, model_sha256(model), neurons, True, clock="time")
     monitor = DemoMonitor(log)
-    result = DemoResult(log, monitor.baseline)
-    stream.write(f"starting the simulated robot and 4 nodes (DDS domain {domain}) ...\n")
+    result = DemoResult(log, monitor.baseline, via, domain)
+    stream.write(f"starting the simulated robot and 4 nodes ({_where(via, domain)}) ...\n")
+    stream.flush()
     nodes = _start(options, domain, logs)
-    transport: DdsTransport | None = None
+    transport: Participant | None = None
     screen = _Screen(stream)
     try:
-        transport = DdsTransport(domain)
+        # This process joins the nodes on this host only, as start_node confines them.
+        transport = open_participant(via, domain, MONITOR_NODE)
         monitor.attach(transport, NODES.values())
         end = time.monotonic() + options.duration_s
         while time.monotonic() < end:

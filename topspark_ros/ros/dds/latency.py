@@ -1,13 +1,16 @@
-"""End-to-end latency of the perception node over DDS: frames in at a steady rate, results back.
+"""End-to-end latency of the perception node over DDS or rclpy: frames in at a steady rate,
+results back.
 
-``run_latency`` starts ``topspark node perception`` as a separate process on a loopback DDS
-domain, publishes camera frames rendered from the embedded MNIST test sample on a fixed schedule
-(frame i is due at start + i / rate; a late frame goes out at once, the schedule does not
-drift), stamps each with ``time.time_ns()`` just before it is written, and records when each
-``classification`` arrives. Image->result latency is arrival minus send on this process's
-``perf_counter``, found through the stamp the node copies into its result; it includes
-conversion, serialisation and transport both ways, the node's queue, preprocessing and the
-network. Frames of the first ``warmup_s`` are sent but not counted.
+``run_latency`` starts ``topspark node perception`` as a separate process on this host, over
+``transport`` (dds: Cyclone DDS on loopback at both ends; rclpy: the node a ROS 2 node and this
+process an rclpy node too, discovery confined to this host), publishes camera frames rendered
+from the embedded MNIST test sample on a fixed schedule (frame i is due at start + i / rate; a
+late frame goes out at once, the schedule does not drift), stamps each with ``time.time_ns()``
+just before it is written, and records when each ``classification`` arrives. Image->result
+latency is arrival minus send on this process's ``perf_counter``, found through the stamp the
+node copies into its result; it includes conversion, serialisation and transport both ways, the
+node's queue, preprocessing and the network. Frames of the first ``warmup_s`` are sent but not
+counted.
 """
 
 from __future__ import annotations
@@ -31,7 +34,14 @@ from topspark_ros.errors import ConfigError, TransportError
 from topspark_ros.nodes.messages import Classification, ImageFrame
 from topspark_ros.ros.dds.endpoints import delete_entity
 from topspark_ros.ros.dds.names import MAX_DOMAIN_ID
-from topspark_ros.ros.dds.processes import NodeProcess, start_node, wait_ready
+from topspark_ros.ros.dds.processes import (
+    NodeProcess,
+    Participant,
+    check_transport,
+    open_participant,
+    start_node,
+    wait_ready,
+)
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 from topspark_ros.ros.qos import RELIABILITIES
 from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE
@@ -42,6 +52,8 @@ DOMAIN_BASE = 10  # default domains 10..99: clear of 0 (a real ROS 2 system) and
 DOMAIN_SPAN = 90
 MATCH_TIMEOUT_S = 30.0  # discovery of the node's image reader and result writer
 DIAGNOSTICS_PERIOD_S = 0.5  # asked of the node, so its final drop count arrives soon
+BENCHMARK_NODE = "topspark_latency"  # this process's node name over rclpy
+TRANSPORT_NAMES = {"dds": "DDS", "rclpy": "rclpy"}
 Say = Callable[[str], None]
 
 
@@ -69,6 +81,7 @@ class LatencySettings:
     drain_s: float = 2.0
     ready_timeout_s: float = 120.0
     seed: int = 0
+    transport: str = "dds"  # "dds" or "rclpy": the node's and this process's
 
     def __post_init__(self) -> None:
         problems = [
@@ -78,6 +91,7 @@ class LatencySettings:
             (self.timesteps >= 1, f"T={self.timesteps}"),
             (self.reliability in RELIABILITIES, f"reliability {self.reliability!r}"),
             (0 <= self.domain_id <= MAX_DOMAIN_ID, f"domain id {self.domain_id}"),
+            (self.transport in TRANSPORT_NAMES, f"transport {self.transport!r}"),
         ]
         bad = [text for ok, text in problems if not ok]
         if bad:
@@ -209,7 +223,8 @@ class LatencyReport:
         s = self.settings
         dropped = "?" if self.node_dropped is None else str(self.node_dropped)
         head = (
-            f"perception over DDS: N{self.n_neurons} T={_ts(self.timesteps, s.timesteps)}"
+            f"perception over {TRANSPORT_NAMES[s.transport]}: "
+            f"N{self.n_neurons} T={_ts(self.timesteps, s.timesteps)}"
             f"{' early exit' if s.early_exit else ''}, {s.width}x{s.height} {s.encoding}, "
             f"images {s.reliability}, {s.rate_hz:g} Hz for {s.duration_s:g} s "
             f"(+{s.warmup_s:g} s warm-up), domain {s.domain_id}"
@@ -242,7 +257,8 @@ class LatencyReport:
             f"latency image->result median {self.latency.median:.2f} ms, "
             f"p99 {self.latency.p99:.2f} ms over {self.results}/{self.frames_sent} frames "
             f"at {self.input_rate_hz:.1f} Hz (N{self.n_neurons} T={s.timesteps}, "
-            f"{s.width}x{s.height} {s.encoding}, {s.reliability}); "
+            f"{s.width}x{s.height} {s.encoding}, {s.reliability}, "
+            f"{TRANSPORT_NAMES[s.transport]}); "
             f"SNN {self.compute.median:.2f} ms, accuracy {100 * self.accuracy:.1f}%"
         )
 
@@ -290,9 +306,9 @@ def build_report(
 
 
 class _Inbox:
-    """Results and the node's last diagnostic values, filled from the DDS dispatch thread."""
+    """Results and the node's last diagnostic values, filled from the transport's thread."""
 
-    def __init__(self, transport: DdsTransport) -> None:
+    def __init__(self, transport: Participant) -> None:
         self._transport = transport
         self._lock = threading.Lock()
         self.arrivals: list[Arrival] = []
@@ -323,6 +339,20 @@ class _Inbox:
         with self._lock:
             text = self.diagnostics.get("dropped")
         return int(text) if text is not None and text.isdigit() else None
+
+
+@contextlib.contextmanager
+def _participant(settings: LatencySettings) -> Iterator[Participant]:
+    """This process on the benchmark's transport and domain, on this host only."""
+    if settings.transport == "rclpy":
+        participant = open_participant("rclpy", settings.domain_id, BENCHMARK_NODE)
+        try:
+            yield participant
+        finally:
+            participant.close()
+        return
+    with _loopback_domain(settings.domain_id), DdsTransport(settings.domain_id) as transport:
+        yield transport
 
 
 @contextlib.contextmanager
@@ -410,10 +440,14 @@ def run_latency(
         "early_exit": settings.early_exit,
         "diagnostics_period_s": DIAGNOSTICS_PERIOD_S,
     }
-    note(f"starting the {NODE} node on DDS domain {settings.domain_id} (log in {log_dir})")
-    proc = start_node(NODE, settings.domain_id, log_dir, sets=sets)
+    via = check_transport(settings.transport)
+    note(
+        f"starting the {NODE} node over {TRANSPORT_NAMES[via]}, domain {settings.domain_id} "
+        f"(log in {log_dir})"
+    )
+    proc = start_node(NODE, settings.domain_id, log_dir, sets=sets, transport=via)
     try:
-        with _loopback_domain(settings.domain_id), DdsTransport(settings.domain_id) as transport:
+        with _participant(settings) as transport:
             inbox = _Inbox(transport)
             transport.subscribe("classification", Classification, inbox.on_result)
             transport.subscribe(DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE, inbox.on_diagnostics)
@@ -438,6 +472,7 @@ def run_latency(
 
 
 __all__ = [
+    "BENCHMARK_NODE",
     "Arrival",
     "LatencyReport",
     "LatencySettings",

@@ -1,4 +1,11 @@
-"""Start and stop node processes over DDS on this host (for tests, benchmarks and the demo)."""
+"""Start and stop node processes on this host, over DDS or rclpy (for tests, benchmarks and the
+demo), and this process's own participant on the same transport.
+
+Every process stays on this host: a DDS child gets the loopback-only Cyclone configuration, an
+rclpy child ``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST`` (no multicast; unicast discovery of
+127.0.0.1), each unless the caller's environment chose otherwise, and the packaged Fast DDS profile
+(camera-size frames, Cyclone interop on Kilted).
+"""
 
 from __future__ import annotations
 
@@ -10,22 +17,104 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-from topspark_ros.errors import TransportError
-from topspark_ros.ros.dds.transport import loopback_config
+import topspark_ros
+from topspark_ros.errors import ConfigError, TransportError
+from topspark_ros.interfaces import Converter
+from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
+from topspark_ros.ros.fastdds import fastdds_environment
 
-READY_MARK = "ready on DDS domain"
+READY_MARK = "ready on DDS domain"  # what a DDS node logs once it runs
+RCLPY_READY_MARK = "]: active"  # rclpy's log line "[INFO] [<time>] [<node>]: active"
+PROCESS_TRANSPORTS = ("dds", "rclpy")
+DISCOVERY_RANGE = "ROS_AUTOMATIC_DISCOVERY_RANGE"
+ROS_LOGS = "ros"  # rclpy children's own log files (ROS_LOG_DIR), under their log directory
 
 
-def dds_environment(domain_id: int, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def rclpy_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) with ROS 2 discovery confined to this host
+    (``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST`` unless set) and the packaged Fast DDS profile
+    (unless one is chosen)."""
+    env = fastdds_environment(dict(os.environ if base is None else base))
+    if not env.get(DISCOVERY_RANGE):
+        env[DISCOVERY_RANGE] = "LOCALHOST"
+    return env
+
+
+def dds_environment(
+    domain_id: int, base: Mapping[str, str] | None = None, transport: str = "dds"
+) -> dict[str, str]:
     """``base`` (default: this process's environment) with the DDS domain set, DDS confined to
-    loopback unless ``CYCLONEDDS_URI`` is already set, and one Numba thread per process."""
+    loopback unless ``CYCLONEDDS_URI`` is already set, one Numba thread per process, and for
+    ``transport`` rclpy the ``rclpy_environment`` settings."""
     env = dict(os.environ if base is None else base)
     env["ROS_DOMAIN_ID"] = str(domain_id)
     env.setdefault("CYCLONEDDS_URI", loopback_config())
     env.setdefault("NUMBA_NUM_THREADS", "1")
-    return env
+    return rclpy_environment(env) if transport == "rclpy" else env
+
+
+def check_transport(transport: str) -> str:
+    """``transport`` if it is 'dds' or 'rclpy' (resolve 'auto' first); else ConfigError."""
+    if transport not in PROCESS_TRANSPORTS:
+        raise ConfigError(f"transport must be dds or rclpy, got {transport!r}")
+    return transport
+
+
+class Publisher(Protocol):
+    """What callers need of a publisher (``DdsPublisher``, ``RclpyPublisher``)."""
+
+    def publish(self, message: object) -> None: ...
+
+    def wait_matched(self, timeout_s: float, count: int = ...) -> bool: ...
+
+
+class Participant(Protocol):
+    """This process on a transport (``DdsTransport``, ``rclpy.participant.RclpyParticipant``)."""
+
+    converter: Converter
+
+    def publisher(
+        self, topic: str, msgtype: Any, qos: str = ..., reliability: str | None = ...
+    ) -> Publisher: ...
+
+    def subscribe(
+        self,
+        topic: str,
+        msgtype: Any,
+        callback: Any,
+        qos: str = ...,
+        reliability: str | None = ...,
+        into: type | None = ...,
+    ) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def open_participant(transport: str, domain_id: int, name: str) -> Participant:
+    """This process on ``transport`` in ``domain_id``, confined to this host as its children
+    are: a ``DdsTransport``, or an rclpy node ``name``. Its environment gets the same settings
+    (read when the first participant is made)."""
+    if check_transport(transport) == "rclpy":
+        os.environ.update(rclpy_environment())
+        from topspark_ros.ros.rclpy.participant import RclpyParticipant
+
+        return RclpyParticipant(domain_id, name)
+    os.environ.setdefault("CYCLONEDDS_URI", loopback_config())
+    return DdsTransport(domain_id)
+
+
+def topspark_command() -> list[str]:
+    """``python -m topspark_ros`` for a child process, importing the topspark_ros this process
+    imported: ``-m`` would put the working directory first, where a checkout (no generated
+    messages) would shadow a colcon install."""
+    root = str(Path(topspark_ros.__file__).parent.parent)
+    code = (
+        f"import runpy, sys; sys.path[0] = {root!r}; "
+        "runpy.run_module('topspark_ros', run_name='__main__', alter_sys=True)"
+    )
+    return [sys.executable, "-c", code]
 
 
 @dataclass
@@ -36,6 +125,7 @@ class NodeProcess:
     popen: subprocess.Popen[bytes]
     log_path: Path
     _log: TextIO
+    ready_mark: str = READY_MARK  # what its log says once the node runs
 
     def alive(self) -> bool:
         """Whether the process is still running."""
@@ -73,15 +163,17 @@ def start_node(
     env: Mapping[str, str] | None = None,
     remaps: Mapping[str, str] | None = None,
     label: str = "",
+    transport: str = "dds",
 ) -> NodeProcess:
-    """Start ``topspark node NAME --transport dds`` with ``--set KEY=VALUE`` for ``sets`` and
-    ``--remap FROM:=TO`` for ``remaps``; ``label`` (default NAME) names the process and its
-    log file, so one node can run twice."""
+    """Start ``topspark node NAME --transport TRANSPORT`` with ``--set KEY=VALUE`` for ``sets``
+    and ``--remap FROM:=TO`` for ``remaps``; ``label`` (default NAME) names the process and its
+    log file, so one node can run twice. An rclpy node's own ROS log files go under
+    ``log_dir/ros`` unless ``ROS_LOG_DIR`` is set."""
     label = label or name
     log_path = Path(log_dir) / f"{label}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "topspark_ros", "node", name]
-    command += ["--transport", "dds", "--domain-id", str(domain_id)]
+    command = [*topspark_command(), "node", name]
+    command += ["--transport", check_transport(transport), "--domain-id", str(domain_id)]
     if params is not None:
         command += ["--params", str(params)]
     if namespace:
@@ -91,15 +183,19 @@ def start_node(
     for key, value in (sets or {}).items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         command += ["--set", f"{key}={text}"]
+    environment = dds_environment(domain_id, env, transport)
+    if transport == "rclpy":
+        environment.setdefault("ROS_LOG_DIR", str(Path(log_dir).resolve() / ROS_LOGS))
     log = log_path.open("w", encoding="utf-8")
     popen = subprocess.Popen(
         command,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=dds_environment(domain_id, env),
+        env=environment,
         stdin=subprocess.DEVNULL,
     )
-    return NodeProcess(label, popen, log_path, log)
+    mark = RCLPY_READY_MARK if transport == "rclpy" else READY_MARK
+    return NodeProcess(label, popen, log_path, log, mark)
 
 
 def wait_ready(processes: Sequence[NodeProcess], timeout_s: float = 60.0) -> None:
@@ -109,7 +205,7 @@ def wait_ready(processes: Sequence[NodeProcess], timeout_s: float = 60.0) -> Non
     waiting = list(processes)
     while waiting:
         for proc in list(waiting):
-            if READY_MARK in proc.log_text():
+            if proc.ready_mark in proc.log_text():
                 waiting.remove(proc)
             elif not proc.alive():
                 raise TransportError(
@@ -130,10 +226,18 @@ def stop_all(processes: Sequence[NodeProcess]) -> dict[str, int]:
 
 
 __all__ = [
+    "PROCESS_TRANSPORTS",
+    "RCLPY_READY_MARK",
     "READY_MARK",
     "NodeProcess",
+    "Participant",
+    "Publisher",
+    "check_transport",
     "dds_environment",
+    "open_participant",
+    "rclpy_environment",
     "start_node",
     "stop_all",
+    "topspark_command",
     "wait_ready",
 ]
