@@ -9,21 +9,18 @@ node); the worker thread publishes results and ``/diagnostics``. Time is the nod
 
 from __future__ import annotations
 
-import array
-import importlib
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rosbags.interfaces import Nodetype
 
 from topspark_ros.errors import TopsparkError, TransportError
-from topspark_ros.interfaces import Converter, build_typestore
 from topspark_ros.nodes.messages import DiagnosticStatus
 from topspark_ros.ros.qos import qos_profile
 from topspark_ros.ros.rclpy import params
+from topspark_ros.ros.rclpy.messages import message_class, rclpy_converter
 from topspark_ros.ros.runner import NodeRunner
 from topspark_ros.ros.wiring import (
     DIAGNOSTICS_TOPIC,
@@ -61,10 +58,7 @@ class TopsparkNode(LifecycleNode):
         super().__init__(spec.name, **kwargs)
         self.spec = spec
         # Names chosen not to shadow rclpy.Node's own attributes (_publishers, _subscriptions).
-        self._msg_classes: dict[str, Any] = {}
-        self._factories: dict[str, Callable[..., Any]] = {}
-        self._typestore = build_typestore()
-        self._converter = Converter(self._typestore, self._factory, _byte_array)
+        self._converter = rclpy_converter()
         self._logic: tuple[Any, Any] | None = None  # (config, logic) from on_configure
         self._runner: NodeRunner | None = None  # a new one per activation
         self._outputs: dict[str, tuple[Any, str]] = {}
@@ -119,7 +113,7 @@ class TopsparkNode(LifecycleNode):
         for sub in self.spec.subscriptions:
             self._inputs.append(
                 self.create_subscription(
-                    self._message_class(sub.msgtype),
+                    message_class(sub.msgtype),
                     sub.topic,
                     self._receiver(sub),
                     ros_qos(*qos_of(sub, config)),
@@ -163,7 +157,7 @@ class TopsparkNode(LifecycleNode):
 
     def _advertise(self, topic: str, msgtype: str, qos: Any) -> None:
         """Create the lifecycle publisher of ``topic`` (active only while the node is)."""
-        publisher = self.create_lifecycle_publisher(self._message_class(msgtype), topic, qos)
+        publisher = self.create_lifecycle_publisher(message_class(msgtype), topic, qos)
         self._outputs[topic] = (publisher, msgtype)
 
     def _stop(self) -> None:
@@ -202,46 +196,6 @@ class TopsparkNode(LifecycleNode):
         else:
             message = self._converter.to_message(data, msgtype)
         publisher.publish(message)
-
-    def _message_class(self, typename: str) -> Any:
-        """The rclpy message class of ``pkg/msg/Name`` (imported once)."""
-        cls = self._msg_classes.get(typename)
-        if cls is None:
-            package, _, name = typename.split("/")
-            cls = getattr(importlib.import_module(f"{package}.msg"), name)
-            self._msg_classes[typename] = cls
-        return cls
-
-    def _factory(self, typename: str) -> Callable[..., Any]:
-        """What the Converter builds ``typename`` with: the class, taking ints for ``byte``."""
-        factory = self._factories.get(typename)
-        if factory is None:
-            cls = self._message_class(typename)
-            byte_fields = [
-                field
-                for field, (kind, detail) in self._typestore.fielddefs[typename][1]
-                if kind == Nodetype.BASE and detail[0] == "byte"
-            ]
-            factory = _with_byte_fields(cls, byte_fields) if byte_fields else cls
-            self._factories[typename] = factory
-        return factory
-
-
-def _byte_array(data: bytes) -> array.array[int]:
-    """A ``uint8[]`` field value as rclpy stores it (no per-byte check on assignment)."""
-    return array.array("B", data)
-
-
-def _with_byte_fields(cls: Any, names: list[str]) -> Callable[..., Any]:
-    """A constructor of ``cls`` taking ints for its ``byte`` fields (rclpy wants 1-byte bytes)."""
-
-    def make(**kwargs: Any) -> Any:
-        for name in names:
-            if isinstance(kwargs.get(name), int):
-                kwargs[name] = bytes([kwargs[name]])
-        return cls(**kwargs)
-
-    return make
 
 
 __all__ = ["TopsparkNode", "ros_qos"]

@@ -4,14 +4,11 @@ The demo's monitor and the latency benchmark use it under ``--transport rclpy`` 
 ``ros.dds.DdsTransport``, with the same ``publisher``/``subscribe``/``close`` calls and the
 package's Converter, so the node logic and the benchmark stay transport-free. It has its own
 rclpy context; a thread spins its executor, so callbacks run there one at a time and must be
-quick. It installs no signal handler: Ctrl-C stays the caller's KeyboardInterrupt. It publishes
-messages without ``byte`` fields (camera images), which is all its callers need.
+quick. It installs no signal handler: Ctrl-C stays the caller's KeyboardInterrupt.
 """
 
 from __future__ import annotations
 
-import array
-import importlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -22,8 +19,9 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 
 from topspark_ros.errors import TransportError
-from topspark_ros.interfaces import Converter, build_typestore, full_typename, typename_of
+from topspark_ros.interfaces import Converter, full_typename, typename_of
 from topspark_ros.ros.dds.endpoints import wait_until
+from topspark_ros.ros.rclpy.messages import message_class, rclpy_converter
 from topspark_ros.ros.rclpy.node import ros_qos
 
 SPIN_S = 0.2  # executor wake-up period: how long close() may wait for the spin thread
@@ -62,7 +60,6 @@ class RclpyParticipant:
         """Init a context of its own, create the node and start spinning it."""
         self.domain_id = domain_id
         self._context = Context()
-        self._classes: dict[str, type] = {}
         rclpy.init(
             args=[],
             context=self._context,
@@ -76,7 +73,7 @@ class RclpyParticipant:
         except Exception as err:
             self._context.try_shutdown()
             raise TransportError(f"cannot start rclpy node {name}: {err}") from err
-        self.converter = Converter(build_typestore(), self._message_class, _byte_array)
+        self.converter = rclpy_converter()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._spin, name=f"rclpy-{name}", daemon=True)
         self._thread.start()
@@ -94,7 +91,7 @@ class RclpyParticipant:
     ) -> RclpyPublisher:
         """A publisher of ``msgtype`` (``pkg/msg/Name`` or a node dataclass) on ``topic``."""
         typename = _typename(msgtype)
-        cls = self._message_class(typename)
+        cls = message_class(typename)
         made = self.node.create_publisher(cls, topic, ros_qos(qos, reliability))
         return RclpyPublisher(made, typename, cls, self.converter)
 
@@ -124,7 +121,7 @@ class RclpyParticipant:
                 return
             callback(data)
 
-        cls = self._message_class(typename)
+        cls = message_class(typename)
         return self.node.create_subscription(cls, topic, receive, ros_qos(qos, reliability))
 
     def close(self) -> None:
@@ -145,24 +142,10 @@ class RclpyParticipant:
             except ExternalShutdownException:
                 return
 
-    def _message_class(self, typename: str) -> Any:
-        """The rclpy class of ``pkg/msg/Name`` (imported once)."""
-        cls = self._classes.get(typename)
-        if cls is None:
-            package, _, name = full_typename(typename).split("/")
-            cls = getattr(importlib.import_module(f"{package}.msg"), name)
-            self._classes[typename] = cls
-        return cls
-
 
 def _typename(msgtype: str | type) -> str:
     """The full ROS type name of a type name or a node dataclass."""
     return full_typename(msgtype) if isinstance(msgtype, str) else typename_of(msgtype)
-
-
-def _byte_array(data: bytes) -> array.array[int]:
-    """A ``uint8[]`` field value as rclpy stores it (no per-byte check on assignment)."""
-    return array.array("B", data)
 
 
 __all__ = ["RclpyParticipant", "RclpyPublisher"]
