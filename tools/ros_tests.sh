@@ -7,8 +7,7 @@
 # Rebuilds the package into DIR/install first (incremental), so the tier tests this checkout
 # ($TOPSPARK_ROS_INSTALL, if set, holds build/ and install/ instead of DIR). Paths under test/
 # among the arguments replace the default test/ros2.
-# As root the namespace is `unshare -n`; otherwise `unshare -rn` (an unprivileged user namespace,
-# where the kernel allows it: sysctl kernel.unprivileged_userns_clone=1 on Debian).
+# As root the namespace is `unshare -n`; otherwise `unshare -rn` (an unprivileged user namespace).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
