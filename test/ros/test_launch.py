@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from topspark_ros.config import to_mapping
+from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.errors import ConfigError
 from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.ros import launch_support
@@ -151,11 +152,52 @@ def test_gazebo_bridges_camera_battery_and_clock(repo_root: Path) -> None:
 
 
 def test_replay_plays_the_bag_with_clock(repo_root: Path) -> None:
-    (play,) = calls(parse(repo_root, "replay.launch.py"), "ExecuteProcess")
+    tree = parse(repo_root, "replay.launch.py")
+    (play,) = calls(tree, "ExecuteProcess")
     cmd = keyword(play, "cmd")
     assert isinstance(cmd, ast.List)
     words = [e.value for e in cmd.elts if isinstance(e, ast.Constant)]
     assert words[:3] == ["ros2", "bag", "play"] and "--clock" in words and "--rate" in words
+    # play:=false starts only the nodes; a failing player stops the launch (bag_player_problem).
+    condition = keyword(play, "condition")
+    assert condition is not None and ast.unparse(condition) == (
+        "IfCondition(LaunchConfiguration('play'))"
+    )
+    (on_exit,) = calls(tree, "OnProcessExit")
+    assert ast.unparse(on_exit) == "OnProcessExit(target_action=play, on_exit=_player_exited)"
+    assert "launch_support.bag_player_problem(event.returncode)" in ast.unparse(tree)
+    declared = {
+        call.args[0].value
+        for call in calls(tree, "DeclareLaunchArgument")
+        if call.args and isinstance(call.args[0], ast.Constant)
+    }
+    assert declared == {"bag", "rate", "play"}
+
+
+def test_replay_remaps_the_bag_topics_before_the_bringup(repo_root: Path) -> None:
+    text = ast.unparse(parse(repo_root, "replay.launch.py"))
+    assert "for arg in launch_support.replay_topic_arguments()" in text
+    # Declared before the include: a DeclareLaunchArgument keeps a value already set.
+    assert text.index("*topics") < text.index("topspark,")
+    args = launch_support.replay_topic_arguments()
+    assert {arg.name for arg in args} <= set(launch_support.argument_names())
+    scenario = ScenarioConfig()
+    assert {arg.name: arg.default for arg in args} == {
+        "image_topic": scenario.camera_topic,
+        "battery_state_topic": scenario.battery_topic,
+        "label_topic": scenario.label_topic,
+        "environment_topic": scenario.environment_topic,
+    }
+    assert set(launch_support.REPLAY_TOPICS) <= set(launch_support.topics())
+
+
+def test_a_failing_bag_player_is_one_line_and_ctrl_c_is_not_a_failure() -> None:
+    assert launch_support.bag_player_problem(0) is None
+    assert launch_support.bag_player_problem(-2) is None  # SIGINT: the launch is stopping
+    problem = launch_support.bag_player_problem(2)
+    assert problem is not None and "\n" not in problem
+    assert problem.startswith("the bag player 'ros2 bag play' failed (exit code 2)")
+    assert "rosbag2" in problem and "play:=false" in problem
 
 
 def test_bringup_starts_every_node_spec_through_launch_support(repo_root: Path) -> None:

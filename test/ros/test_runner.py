@@ -4,6 +4,7 @@ diagnostics, known errors become warnings and unexpected ones stop the runner.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -71,9 +72,11 @@ PLAIN = Subscription("a", None, "on_plain")
 TIMED = Subscription("b", None, "on_timed", with_time=True)
 
 
-def _runner(logic: Logic, rec: Recorder, spec: NodeSpec = SPEC) -> NodeRunner:
+def _runner(
+    logic: Logic, rec: Recorder, spec: NodeSpec = SPEC, clock: Callable[[], int] = lambda: 42
+) -> NodeRunner:
     config = TimestepManagerConfig(diagnostics_period_s=0.1)
-    return NodeRunner(spec, config, logic, rec.publish, lambda: 42, rec)
+    return NodeRunner(spec, config, logic, rec.publish, clock, rec)
 
 
 def test_handle_passes_time_only_when_asked_and_turns_known_errors_into_warnings() -> None:
@@ -84,6 +87,31 @@ def test_handle_passes_time_only_when_asked_and_turns_known_errors_into_warnings
     runner.handle(PLAIN, "bad")
     assert logic.got == [("x",), ("y", 42)]
     assert rec.lines == [("warning", "a: bad data")]
+
+
+def test_nothing_runs_on_time_until_the_clock_starts() -> None:
+    now = [0]  # simulated time before the first /clock
+    logic, rec = Logic(), Recorder()
+    runner = _runner(logic, rec, clock=lambda: now[0])
+    runner.handle(TIMED, "early")
+    runner.handle(TIMED, "early again")
+    runner.handle(PLAIN, "untimed")
+    runner.start()
+    time.sleep(0.2)
+    assert rec.published == [] and logic.ticks == 0
+    now[0] = 1_700_000_000_000_000_000
+    runner.handle(TIMED, "on time")
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and not rec.published:
+        time.sleep(0.01)
+    runner.stop()
+    assert logic.got == [("untimed",), ("on time", now[0])]
+    assert logic.ticks > 0 and rec.published
+    assert rec.lines[0] == (
+        "warning",
+        "b: dropped while the clock has not started (use_sim_time and no /clock yet)",
+    )
+    assert len([line for line in rec.lines if "clock" in line[1]]) == 1
 
 
 def test_worker_publishes_work_and_diagnostics_until_stopped() -> None:

@@ -6,6 +6,9 @@ Launch arguments: ``namespace``, ``use_sim_time``, ``log_level``, ``managed``, `
 ``<node>.<param>`` per config field whose default '' means "as in the params file". The bringup
 starts the robot's nodes (``wiring.ROBOT_NODES``); ``simulate:=true`` (``sim.launch.py``) adds the
 simulated robot (``wiring.SIM_NODES``), whose arguments are declared but unused otherwise.
+``replay.launch.py`` remaps the topics a bag feeds to a scenario bag's topics
+(``replay_topic_arguments``) and fails with one line when its bag player does
+(``bag_player_problem``).
 ``python -m topspark_ros.ros.launch_support DIR`` rewrites ``DIR/<node>.yaml`` from the classes;
 ``... --markdown`` prints the topic and parameter tables of docs/ros.md.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from topspark_ros.config import check_value, from_mapping, to_mapping
+from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.errors import ConfigError
 from topspark_ros.ros.params_file import ROS_PARAMETERS, load_node_config
 from topspark_ros.ros.wiring import (
@@ -37,6 +41,13 @@ PACKAGE = "topspark_ros"
 TRUE_WORDS = ("true", "True", "TRUE")
 FALSE_WORDS = ("false", "False", "FALSE")
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
+# The node topics a bag feeds, and the ScenarioConfig field naming each one's topic in a bag.
+REPLAY_TOPICS = {
+    "image": "camera_topic",
+    "battery_state": "battery_topic",
+    "label": "label_topic",
+    "environment": "environment_topic",
+}
 
 
 @dataclass(frozen=True)
@@ -181,6 +192,30 @@ def launch_arguments(share_dir: str | Path) -> list[LaunchArgument]:
         for f in config_fields(node)
     ]
     return args
+
+
+def replay_topic_arguments() -> list[LaunchArgument]:
+    """The ``<topic>_topic`` remaps ``replay.launch.py`` declares: a scenario bag's topics."""
+    scenario = ScenarioConfig()
+    return [
+        LaunchArgument(
+            f"{topic}_topic",
+            getattr(scenario, field),
+            f"remap of the '{topic}' topic: the bag's topic (default: topspark make-bag's)",
+        )
+        for topic, field in REPLAY_TOPICS.items()
+    ]
+
+
+def bag_player_problem(returncode: int) -> str | None:
+    """Why the launch stops when ``ros2 bag play`` exits with ``returncode``; None if it ended
+    well or was stopped by a signal (Ctrl-C)."""
+    if returncode <= 0:
+        return None
+    return (
+        f"the bag player 'ros2 bag play' failed (exit code {returncode}): install rosbag2 "
+        "(apt install ros-$ROS_DISTRO-rosbag2), or pass play:=false and play the bag yourself"
+    )
 
 
 def argument_names() -> list[str]:
@@ -339,8 +374,10 @@ def main(argv: list[str] | None = None) -> int:
 
 __all__ = [
     "PACKAGE",
+    "REPLAY_TOPICS",
     "LaunchArgument",
     "argument_names",
+    "bag_player_problem",
     "config_fields",
     "field_kind",
     "field_note",
@@ -357,6 +394,7 @@ __all__ = [
     "parse_override",
     "reference_markdown",
     "remappings",
+    "replay_topic_arguments",
     "topic_table",
     "topics",
     "write_params",

@@ -15,6 +15,7 @@ from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
 
 Publish = Callable[[str, Any], None]
 Clock = Callable[[], int]
+CLOCK_WAIT_S = 0.02  # how often the worker looks whether simulated time has started
 
 
 class NodeRunner:
@@ -24,6 +25,10 @@ class NodeRunner:
     the worker thread calls ``spec.work`` and publishes diagnostics every
     ``config.diagnostics_period_s``. An unexpected exception in the worker stops the runner and
     is kept in ``failure`` so the process can exit non-zero.
+
+    A clock reading 0 has not started (ROS simulated time before the first ``/clock``): until it
+    does, the runner does no work and drops timed inputs (one warning per topic), so no logic
+    sees time 0 and then a jump to bag or Gazebo time.
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class NodeRunner:
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._waiting_for_clock: set[str] = set()  # topics already warned about
         self.failure: BaseException | None = None
 
     def handle(self, sub: Subscription, data: Any) -> None:
@@ -53,10 +59,18 @@ class NodeRunner:
         method = getattr(self.logic, sub.handler)
         try:
             with self._lock:
-                if sub.with_time:
-                    method(data, self._clock())
-                else:
+                if not sub.with_time:
                     method(data)
+                    return
+                now_ns = self._clock()
+                if now_ns > 0:
+                    method(data, now_ns)
+                elif sub.topic not in self._waiting_for_clock:
+                    self._waiting_for_clock.add(sub.topic)
+                    self._logger.warning(
+                        f"{sub.topic}: dropped while the clock has not started "
+                        f"(use_sim_time and no /clock yet)"
+                    )
         except TopsparkError as err:
             self._logger.warning(f"{sub.topic}: {err}")
 
@@ -98,6 +112,9 @@ class NodeRunner:
         next_diag = time.monotonic()
         try:
             while not self._stop.is_set():
+                if self._clock() <= 0:  # simulated time has not started
+                    self._stop.wait(CLOCK_WAIT_S)
+                    continue
                 busy = self.work_once()
                 if time.monotonic() >= next_diag:
                     self._publish(DIAGNOSTICS_TOPIC, self.diagnostics())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -89,6 +90,9 @@ def _spin(
     except (KeyboardInterrupt, ExternalShutdownException):
         return 0
     finally:
+        # Ctrl-C in a terminal signals the whole group, and ros2 launch forwards a second SIGINT:
+        # it must not interrupt the cleanup below (launch escalates to SIGTERM if we hang).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if executor is not None:  # waits for callbacks in flight (the shutdown's response)
             executor.shutdown(timeout_sec=SPIN_S * 4)
         if node is not None:
