@@ -35,5 +35,5 @@ cd "$repo"
 # `ros2 launch` itself.
 paths=(test/ros2)
 for arg in "$@"; do case $arg in test/*) paths=() ;; esac; done
-exec pytest -p no:cacheprovider -p no:launch_testing -p no:launch_ros -o pythonpath= \
+exec pytest -p no:cacheprovider -p no:launch_testing -p no:launch_ros -o pythonpath=test/support \
     "$@" ${paths[@]+"${paths[@]}"}

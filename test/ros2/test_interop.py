@@ -16,7 +16,6 @@ runs the rclpy side without the profile (to measure what it fixes; expect failur
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import queue
@@ -29,19 +28,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import interop_peer as peer_module
 import pytest
 
 from topspark_ros.ros.dds import DdsTransport
 from topspark_ros.ros.fastdds import fastdds_environment
 
-_spec = importlib.util.spec_from_file_location(
-    "interop_peer", Path(__file__).with_name("interop_peer.py")
-)
-assert _spec is not None and _spec.loader is not None
-peer_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(peer_module)
 TYPES: dict[str, tuple[str, str, int, float]] = peer_module.TYPES
-PEER = Path(__file__).with_name("interop_peer.py")
+PEER = Path(peer_module.__file__)  # also run as the rclpy peer process
 DOMAIN = 51  # this module's domains: 51..59 (the namespace is private)
 DDS_TO_ROS, ROS_TO_DDS = "DdsTransport -> rclpy", "rclpy -> DdsTransport"
 MATCH_TIMEOUT_S = 30.0

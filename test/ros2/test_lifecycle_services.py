@@ -7,12 +7,9 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,8 +17,10 @@ from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import State, Transition
 from lifecycle_msgs.srv import ChangeState, GetState
+from node_system import wait_until
 from rcl_interfaces.srv import DescribeParameters, GetParameters, SetParameters
 from rclpy.parameter import Parameter, parameter_value_to_python
+from rclpy_probe import Probe, Proc
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
 
@@ -29,21 +28,6 @@ from topspark_ros.data import load_sample
 from topspark_ros.msg import Classification
 from topspark_ros.ros.rclpy.node import ros_qos
 from topspark_ros.ros.wiring import TIMESTEP_MANAGER
-
-
-def _import_by_path(path: Path) -> ModuleType:
-    """Import a shared test helper by its path (test directories are not packages)."""
-    name = f"_topspark_test_{path.stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-probe_mod = _import_by_path(Path(__file__).resolve().parent / "rclpy_probe.py")
-Proc, Probe, wait_until = probe_mod.Proc, probe_mod.Probe, probe_mod.wait_until
 
 
 @pytest.fixture

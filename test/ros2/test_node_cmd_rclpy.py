@@ -3,35 +3,20 @@ messages are not built, and ``--domain-id`` and ``--log-level`` under ``--transp
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from lifecycle_msgs.msg import State
 from lifecycle_msgs.srv import GetState
+from node_system import wait_until
+from rclpy_probe import Probe, Proc, node_environment
 
 from topspark_ros.ros.dds.processes import READY_MARK
 from topspark_ros.ros.dds.transport import loopback_config
 
-
-def _import_by_path(path: Path) -> ModuleType:
-    """Import a shared test helper by its path (test directories are not packages)."""
-    name = f"_topspark_test_{path.stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-probe_mod = _import_by_path(Path(__file__).resolve().parent / "rclpy_probe.py")
-Proc, Probe, wait_until = probe_mod.Proc, probe_mod.Probe, probe_mod.wait_until
 SOURCE_TREE = Path(__file__).resolve().parents[2]  # has topspark_ros/ but no generated msg/
 
 
@@ -48,7 +33,7 @@ def procs() -> Iterator[list[Any]]:
 
 def _unbuilt_env(tmp_path: Path, domain_id: int) -> dict[str, str]:
     """rclpy importable, but topspark_ros from the source tree: no topspark_ros.msg."""
-    env = probe_mod.node_environment(domain_id, tmp_path)
+    env = node_environment(domain_id, tmp_path)
     env["PYTHONPATH"] = os.pathsep.join([str(SOURCE_TREE), env.get("PYTHONPATH", "")])
     env["CYCLONEDDS_URI"] = loopback_config()
     return env
@@ -85,7 +70,7 @@ def _names(probe: Any) -> list[str]:
 
 
 def test_domain_id_and_log_level_reach_rclpy(tmp_path: Path, procs: list[Any]) -> None:
-    env = probe_mod.node_environment(43, tmp_path)  # the domain the nodes would be on otherwise
+    env = node_environment(43, tmp_path)  # the domain the nodes would be on otherwise
     for domain, level in ((41, "warning"), (42, "debug")):
         args = ["node", "timestep_manager", "--transport", "rclpy", "--domain-id", str(domain)]
         procs.append(Proc.cli(f"d{domain}", [*args, "--log-level", level], env, tmp_path))

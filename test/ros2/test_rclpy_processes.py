@@ -11,17 +11,16 @@ on SIGINT.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from node_system import BATTERY_LEVELS, NODE_NAMES, T_STEPS, wait_until, write_system_files
+from rclpy_probe import Probe, Proc
 from sensor_msgs.msg import BatteryState, Image
 from std_msgs.msg import String
 
@@ -29,22 +28,7 @@ from topspark_ros.data import load_sample
 from topspark_ros.msg import Classification, Label, LearningStatus, ModelUpdate, TimestepCommand
 from topspark_ros.ros.rclpy.node import ros_qos
 
-
-def _import_by_path(path: Path) -> ModuleType:
-    """Import a shared test helper by its path (test directories are not packages)."""
-    name = f"_topspark_test_{path.stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
 HERE = Path(__file__).resolve().parent
-system_files = _import_by_path(HERE.parent / "ros" / "system_files.py")
-probe_mod = _import_by_path(HERE / "rclpy_probe.py")
-Proc, Probe, wait_until = probe_mod.Proc, probe_mod.Probe, probe_mod.wait_until
 
 DOMAIN = 31
 START_S = 180.0  # three processes JIT-compiling on a shared 2-core machine
@@ -129,11 +113,11 @@ def _stamp_ns(stamp: Any) -> int:
 def system(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[System]:
     """The three installed node executables and the probe, on a domain of their own."""
     root = tmp_path_factory.mktemp("rclpy_system")
-    params = system_files.write_system_files(root, trained_model)
+    params = write_system_files(root, trained_model)
     procs: dict[str, Any] = {}
     probe = None
     try:
-        for name in system_files.NODE_NAMES:
+        for name in NODE_NAMES:
             procs[name] = Proc.node(name, ["--params-file", str(params)], DOMAIN, root / "logs")
         probe = Probe(DOMAIN)
         system = System(probe, procs, root)
@@ -157,7 +141,7 @@ def system(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Ite
 def test_results_follow_the_commanded_t_as_the_battery_falls(system: System) -> None:
     digits = load_sample("mnist", "test").images
     expected: dict[int, int] = {}
-    for i, level in enumerate(system_files.BATTERY_LEVELS):
+    for i, level in enumerate(BATTERY_LEVELS):
         before = len(system.probe.seen("timestep_command"))
         system.send_battery(level)
         wait_until(lambda before=before: len(system.probe.seen("timestep_command")) > before, 2.0)
@@ -170,7 +154,7 @@ def test_results_follow_the_commanded_t_as_the_battery_falls(system: System) -> 
     assert {s: int(r.timesteps) for s, r in results.items()} == expected
     commanded = [int(c.timesteps) for c in system.probe.seen("timestep_command")]
     changes = [t for prev, t in zip([None, *commanded], commanded, strict=False) if t != prev]
-    assert changes == system_files.T_STEPS, commanded
+    assert changes == T_STEPS, commanded
     modes = [int(c.mode) for c in system.probe.seen("timestep_command")]
     assert modes == sorted(modes), "the mode went back up on a falling battery"
 

@@ -52,6 +52,7 @@ if _MISSING or shutil.which("ros2") is None:
     )
 
 HERE = Path(__file__).resolve().parent
+PLAYER = HERE.parent / "support" / "launch_bag_player.py"  # stands in for ros2 bag play
 START_S = 150.0  # nodes JIT-compiling on a shared 2-core machine
 STOP_S = 30.0  # launch escalates SIGINT -> SIGTERM (5 s) -> SIGKILL (10 s more) by itself
 CLI_S = 60.0
@@ -408,7 +409,7 @@ def test_replay_launch_answers_every_frame_in_bag_time(
     out = tmp_path / "played.json"
     # Perception and the learner subscribe to the bag's camera topic once active: the default
     # remap (replay_topic_arguments) must reach them for the player to start.
-    player = [sys.executable, str(HERE / "launch_bag_player.py"), str(bag), str(out)]
+    player = [sys.executable, str(PLAYER), str(bag), str(out)]
     player += ["--subscribers", "/camera/image_raw=2", "--wait", str(START_S)]
     done = subprocess.run(
         player, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=START_S + 60

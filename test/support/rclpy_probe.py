@@ -1,7 +1,7 @@
 """Shared by the ROS 2 tier's process tests: the installed node executables as child processes,
 and the test's own rclpy node (publishers, recording subscribers, service calls) spun in a thread.
 
-Not a test module; the test modules import it by path (test directories are not packages).
+Not a test module: test/support is on the test path (pyproject.toml, tools/ros_tests.sh).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import rclpy
 from ament_index_python.packages import get_package_prefix
+from node_system import wait_until
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 
@@ -26,14 +26,6 @@ from rclpy.executors import SingleThreadedExecutor
 EXECUTABLES = Path(get_package_prefix("topspark_ros")) / "lib" / "topspark_ros"
 
 
-def wait_until(what: Callable[[], bool], timeout_s: float = 20.0, poll_s: float = 0.02) -> bool:
-    """Poll ``what()`` until true or ``timeout_s``; its last value."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if what():
-            return True
-        time.sleep(poll_s)
-    return what()
 
 
 def node_environment(domain_id: int, log_dir: Path) -> dict[str, str]:

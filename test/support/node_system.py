@@ -1,9 +1,10 @@
-"""Shared by the system tests over DDS (test/ros/test_integration.py) and over rclpy
-(test/ros2/test_rclpy_processes.py): the profile and parameter files of the three nodes, the
+"""Shared by the system tests over DDS and rclpy (test/support/dds_system.py,
+test/ros2/test_rclpy_processes.py): the profile and parameter files of the three nodes, the
 battery scenario and the T steps it must produce.
 
-Not a test module; import it by path (test directories are not packages, and ``test`` is also
-the standard library's package name): ``importlib.util.spec_from_file_location``.
+Not a test module: test/support is on the test path (pyproject.toml's ``pythonpath``;
+tools/ros_tests.sh), so tests ``import node_system`` (``test`` itself is the standard library's
+package name, so test directories cannot be imported as packages).
 """
 
 from __future__ import annotations
