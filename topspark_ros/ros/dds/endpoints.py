@@ -4,7 +4,6 @@ converts and calls back. ``DdsTransport`` makes them; its dispatch thread drives
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -14,29 +13,25 @@ from cyclonedds.sub import DataReader
 
 from topspark_ros.errors import TopsparkError, TransportError
 from topspark_ros.interfaces import Converter
+from topspark_ros.ros.publisher import ConvertingPublisher, wait_until
 
 T = TypeVar("T")
 TAKE_BATCH = 64  # samples taken per reader per wake-up
 
 
-class DdsPublisher:
+class DdsPublisher(ConvertingPublisher):
     """Writes one topic; ``publish`` takes a message object or a plain value to convert."""
 
     def __init__(
         self, writer: DataWriter[Any], typename: str, msg_class: type, converter: Converter
     ) -> None:
         """A publisher over an existing cyclonedds writer (made by ``DdsTransport.publisher``)."""
+        super().__init__(typename, msg_class, converter)
         self._writer = writer
-        self.typename = typename
         self.topic: str = writer.topic.name
-        self._msg_class = msg_class
-        self._converter = converter
 
-    def publish(self, message: object) -> None:
-        """Write ``message``: an instance of the DDS class, or a dataclass/mapping/scalar."""
-        sample = message
-        if not isinstance(message, self._msg_class):
-            sample = self._converter.to_message(message, self.typename)
+    def _write(self, sample: object) -> None:
+        """Write one DDS sample."""
         try:
             self._writer.write(sample)
         except Exception as err:  # cyclonedds raises bare Exception for unencodable values
@@ -45,10 +40,6 @@ class DdsPublisher:
     def matched(self) -> int:
         """How many readers currently match this writer."""
         return len(self._writer.get_matched_subscriptions())
-
-    def wait_matched(self, timeout_s: float, count: int = 1) -> bool:
-        """Wait up to ``timeout_s`` seconds for ``count`` matched readers; whether they came."""
-        return wait_until(lambda: self.matched() >= count, timeout_s)
 
     def close(self) -> None:
         """Delete the writer (its readers see it leave)."""
@@ -111,15 +102,6 @@ class DdsSubscription(Generic[T]):
                 log.exception("callback for %s failed", self.topic)
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
-    """Poll ``condition`` every 10 ms for up to ``timeout_s`` seconds; its last value."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
 
 def delete_entity(entity: Any) -> None:
     """Delete a cyclonedds entity now (its children too); the binding has no public call."""
@@ -131,4 +113,4 @@ def one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
-__all__ = ["DdsPublisher", "DdsSubscription", "delete_entity", "one_line", "wait_until"]
+__all__ = ["DdsPublisher", "DdsSubscription", "delete_entity", "one_line"]

@@ -20,37 +20,28 @@ from rclpy.signals import SignalHandlerOptions
 
 from topspark_ros.errors import TransportError
 from topspark_ros.interfaces import Converter, full_typename, typename_of
-from topspark_ros.ros.dds.endpoints import wait_until
+from topspark_ros.ros.publisher import ConvertingPublisher
 from topspark_ros.ros.rclpy.messages import message_class, rclpy_converter
 from topspark_ros.ros.rclpy.node import ros_qos
 
 SPIN_S = 0.2  # executor wake-up period: how long close() may wait for the spin thread
 
 
-class RclpyPublisher:
+class RclpyPublisher(ConvertingPublisher):
     """Publishes one topic; ``publish`` takes an rclpy message or a plain value to convert."""
 
     def __init__(self, publisher: Any, typename: str, msg_class: type, converter: Converter):
         """A publisher over an rclpy publisher (made by ``RclpyParticipant.publisher``)."""
+        super().__init__(typename, msg_class, converter)
         self._publisher = publisher
-        self.typename = typename
-        self._msg_class = msg_class
-        self._converter = converter
 
-    def publish(self, message: object) -> None:
-        """Publish ``message``: an instance of the rclpy class, or a dataclass/mapping/scalar."""
-        sample = message
-        if not isinstance(message, self._msg_class):
-            sample = self._converter.to_message(message, self.typename)
+    def _write(self, sample: object) -> None:
+        """Publish one rclpy message."""
         self._publisher.publish(sample)
 
     def matched(self) -> int:
         """How many subscriptions currently match this publisher."""
         return int(self._publisher.get_subscription_count())
-
-    def wait_matched(self, timeout_s: float, count: int = 1) -> bool:
-        """Wait up to ``timeout_s`` seconds for ``count`` matched subscriptions."""
-        return wait_until(lambda: self.matched() >= count, timeout_s)
 
 
 class RclpyParticipant:
