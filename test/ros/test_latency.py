@@ -153,8 +153,12 @@ def test_settings_are_checked_and_count_frames() -> None:
 # --- real runs -----------------------------------------------------------------------------------
 
 
-def test_a_short_run_over_dds(trained_model: Path, tmp_path: Path) -> None:
-    # At the packaged profile's operating T, 30 Hz of small mono8 frames for 2 s.
+def test_a_short_run_over_dds(
+    trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At the packaged profile's operating T, 30 Hz of small mono8 frames for 2 s, from a shell
+    # without CYCLONEDDS_URI: the command confines itself to loopback (restored after the test).
+    monkeypatch.delenv("CYCLONEDDS_URI", raising=False)
     out = tmp_path / "latency.json"
     args = ["latency", "--transport", "dds", "--model", str(trained_model), "--duration", "2"]
     args += ["--warmup", "0.5"]

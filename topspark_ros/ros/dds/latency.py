@@ -32,7 +32,6 @@ from topspark_ros.data.render import render_frame
 from topspark_ros.data.sample import load_sample
 from topspark_ros.errors import ConfigError, TransportError
 from topspark_ros.nodes.messages import Classification, ImageFrame
-from topspark_ros.ros.dds.endpoints import delete_entity
 from topspark_ros.ros.dds.names import MAX_DOMAIN_ID
 from topspark_ros.ros.dds.processes import (
     NodeProcess,
@@ -42,7 +41,6 @@ from topspark_ros.ros.dds.processes import (
     start_node,
     wait_ready,
 )
-from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 from topspark_ros.ros.qos import RELIABILITIES
 from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE
 from topspark_ros.stats import Spread
@@ -343,32 +341,12 @@ class _Inbox:
 
 @contextlib.contextmanager
 def _participant(settings: LatencySettings) -> Iterator[Participant]:
-    """This process on the benchmark's transport and domain, on this host only."""
-    if settings.transport == "rclpy":
-        participant = open_participant("rclpy", settings.domain_id, BENCHMARK_NODE)
-        try:
-            yield participant
-        finally:
-            participant.close()
-        return
-    with _loopback_domain(settings.domain_id), DdsTransport(settings.domain_id) as transport:
-        yield transport
-
-
-@contextlib.contextmanager
-def _loopback_domain(domain_id: int) -> Iterator[None]:
-    """Confine this process's participants in ``domain_id`` to loopback, as the node is (see
-    ``processes.dds_environment``), unless ``CYCLONEDDS_URI`` configures DDS already."""
-    if os.environ.get("CYCLONEDDS_URI"):
-        yield
-        return
-    from cyclonedds.domain import Domain
-
-    domain = Domain(domain_id, loopback_config())
+    """This process on the benchmark's transport and domain, on this host only (as the node)."""
+    participant = open_participant(settings.transport, settings.domain_id, BENCHMARK_NODE)
     try:
-        yield
+        yield participant
     finally:
-        delete_entity(domain)
+        participant.close()
 
 
 def _check_alive(proc: NodeProcess) -> None:
