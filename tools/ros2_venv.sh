@@ -112,6 +112,7 @@ SETUP
 
 step "check"
 (
+    cd "$dir"  # not the checkout: python -c puts the working directory first on sys.path
     # shellcheck disable=SC1091
     source "$dir/setup.bash"
     python -c 'import rclpy; from topspark_ros.msg import Classification; print("rclpy", rclpy.__file__); print("topspark_ros.msg OK")'
