@@ -131,6 +131,8 @@ def test_replace_validates() -> None:
         ("network:\n  n_neurons: 0\n", r"n_neurons = 0 is outside \[1, 20000\]"),
         ("network:\n  nu_post: 1.5\n", r"nu_post = 1\.5 is outside \[0\.0, 1\.0\]"),
         ("network:\n  tau_exc: .nan\n", r"tau_exc must be finite"),
+        ("network:\n  n_neurons: .nan\n", r"n_neurons must be finite, got nan"),
+        ("network:\n  n_neurons: -.inf\n", r"n_neurons must be finite, got -inf"),
         ("network:\n  w_min: 1.0\n  w_max: 0.5\n", r"w_max \(0\.5\) must exceed w_min \(1\.0\)"),
         ("network:\n  v_reset_exc: -50.0\n", r"v_thresh_exc must exceed v_reset_exc"),
         ("network:\n  - 1\n", r"\[network\]: expected a mapping of keys to values, got list"),

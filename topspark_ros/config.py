@@ -54,14 +54,14 @@ def check_value(field: dataclasses.Field[Any], value: Any, source: str) -> Any:
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where} must be a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where} must be finite, got {value!r}")
     if kind is int:
         if float(value) != int(value):
             raise ConfigError(f"{where} must be an integer, got {value!r}")
         value = int(value)
     else:
         value = float(value)
-        if not math.isfinite(value):
-            raise ConfigError(f"{where} must be finite, got {value!r}")
     lo, hi = field.metadata.get("lo"), field.metadata.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ConfigError(f"{where} = {value} is outside [{lo}, {hi}]")
