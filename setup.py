@@ -64,6 +64,7 @@ setup(
     extras_require={
         "test": [
             "pytest>=7.0",
+            "hypothesis>=6.70",
             "ruff>=0.5",
             "mypy>=1.10",
             "types-PyYAML",

@@ -258,8 +258,9 @@ def test_bad_meta_value(tmp_path: Path, meta: np.ndarray, match: str) -> None:
     ("change", "match"),
     [
         ({"format_version": 7}, r"format version 7, this build reads 1$"),
-        ({"format_version": "1"}, r"format version 1, this build reads 1$"),
-        ({"format_version": None}, r"format version None, this build reads 1$"),
+        ({"format_version": "1"}, r"meta format_version must be an integer, got '1'$"),
+        ({"format_version": None}, r"meta format_version must be an integer, got None$"),
+        ({"format_version": True}, r"meta format_version must be an integer, got True$"),
         ({"params": {"n_neurons": 0}}, r"invalid parameters \(meta params: n_neurons = 0 is outs"),
         ({"params": {"bogus": 1}}, r"invalid parameters \(meta params: unknown key\(s\) bogus\)"),
         ({"params": [1]}, r"invalid parameters \(meta params: expected a mapping"),
@@ -318,6 +319,9 @@ def test_weights_shape_disagrees_with_params(tmp_path: Path) -> None:
         ("weights", np.full((16, 5), np.inf, np.float32), r"weights contain non-finite values"),
         ("theta", np.full(5, np.nan, np.float32), r"theta contain non-finite values"),
         ("assignments", np.full(5, -2, np.int16), r"assignments below -1"),
+        ("weights", np.zeros((5, 16), np.float32), r"weights have shape \(5, 16\)"),
+        ("weights", np.zeros((16, 5), ">f4"), r"weights have dtype >f4, expected float32"),
+        ("theta", np.zeros(5, np.float16), r"theta have dtype float16, expected float32"),
     ],
 )
 def test_bad_arrays(tmp_path: Path, name: str, array: np.ndarray, match: str) -> None:
@@ -325,6 +329,225 @@ def test_bad_arrays(tmp_path: Path, name: str, array: np.ndarray, match: str) ->
     raw_npz(tmp_path / "m.npz", meta, **{**arrays, name: array})
     with pytest.raises(ModelError, match=r"m\.npz: " + match):
         load_model(tmp_path / "m.npz")
+
+
+# --- issue 16: every array's range, every meta field's type and range ---------------------------
+
+
+def _tampered(tmp_path: Path, meta_change: dict[str, Any], **array_change: Any) -> Path:
+    """A saved small model with some meta fields and arrays replaced (``None`` deletes a key)."""
+    path = tmp_path / "m.npz"
+    meta, arrays = saved_parts(save_model(path, make_state()))
+    meta = {k: v for k, v in {**meta, **meta_change}.items() if v is not None}
+    return raw_npz(path, meta, **{**arrays, **array_change})
+
+
+def _with(array: np.ndarray, index: Any, value: Any) -> np.ndarray:
+    """A copy of ``array`` with one element (or slice) set."""
+    out = array.copy()
+    out[index] = value
+    return out
+
+
+WEIGHTS = make_state().weights
+THETA = make_state().theta
+LABELS = make_state().assignments
+
+
+@pytest.mark.parametrize(
+    ("meta_change", "arrays", "match"),
+    [
+        # the reproductions of defect 2
+        ({}, {"assignments": _with(LABELS, 2, 10)}, r"assignments above 9 \(the last of 10 cl"),
+        ({}, {"assignments": _with(LABELS, 0, 32767)}, r"assignments above 9 .*found 32767$"),
+        ({}, {"assignments": _with(LABELS, 4, -32768)}, r"assignments below -1 .*found -32768$"),
+        ({"timesteps": -5}, {}, r"meta timesteps must be an integer in \[1, 1000\], got -5$"),
+        ({}, {"weights": _with(WEIGHTS, (3, 1), -1e30)}, r"weights hold values in \[-1e\+30, "),
+        ({}, {"weights": _with(WEIGHTS, (0, 0), 1e30)}, r"weights hold values in .*1e\+30\], out"),
+        ({"format_version": "1"}, {}, r"meta format_version must be an integer, got '1'$"),
+        # the rest of the class: meta fields' types and ranges
+        ({"timesteps": 61}, {}, r"meta timesteps 61 disagrees with params timesteps 60$"),
+        ({"timesteps": "60"}, {}, r"meta timesteps must be an integer .* got '60'$"),
+        ({"timesteps": 60.0}, {}, r"meta timesteps must be an integer .* got 60\.0$"),
+        ({"timesteps": True}, {}, r"meta timesteps must be an integer .* got True$"),
+        ({"rule": "weight_dependent"}, {}, r"meta rule 'weight_dependent' disagrees with params"),
+        ({"rule": 3}, {}, r"meta rule must be a string, got 3$"),
+        ({"package_version": 1.0}, {}, r"meta package_version must be a string, got 1\.0$"),
+        ({"created": "yesterday"}, {}, r"meta created must be an ISO 8601 time, got 'yesterday'"),
+        ({"created": None, "samples_seen": True}, {}, r"meta samples_seen must be a non-neg"),
+        ({"samples_seen": 2**63}, {}, r"meta samples_seen must be a non-negative integer \(at mo"),
+        ({"dataset": None}, {}, r"meta lacks key\(s\) dataset$"),
+        ({"extra": {"a": None}}, {}, r"meta extra must map strings to strings$"),
+        ({"params": {"n_neurons": 10**400}}, {}, r"invalid parameters \(meta params: "),
+        ({"params": {"n_neurons": float("nan")}}, {}, r"invalid parameters \(meta params: "),
+        ({"params": {"n_neurons": 1e400}}, {}, r"invalid parameters \(meta params: "),
+        ({"params": {"w_max": float("inf")}}, {}, r"invalid parameters \(meta params: w_max"),
+        ({"params": {"w_min": 2.0}}, {}, r"invalid parameters \(meta params: w_max \(1\.0\) m"),
+        # arrays' ranges
+        ({}, {"theta": _with(THETA, 1, -0.5)}, r"theta hold negative values \(min -0\.5\)"),
+        ({}, {"weights": _with(WEIGHTS, (2, 2), -0.3)}, r"weights hold values in \[-0\.3, "),
+        (
+            {},
+            {"weights": _with(WEIGHTS, (1, 1), 79.0)},
+            r"weights .*, 79\], outside the \[0, 78\.078\]",
+        ),
+        ({}, {"weights": _with(WEIGHTS, (2, 2), np.nan)}, r"weights contain non-finite values"),
+    ],
+)
+def test_out_of_range_content_is_refused(
+    tmp_path: Path, meta_change: dict[str, Any], arrays: dict[str, np.ndarray], match: str
+) -> None:
+    if isinstance(meta_change.get("params"), dict):
+        params = {**config_mapping(make_state().params), **meta_change["params"]}
+        meta_change = {**meta_change, "params": params}
+    path = _tampered(tmp_path, meta_change, **arrays)
+    with pytest.raises(ModelError, match=r"m\.npz: " + match) as info:
+        load_model(path)
+    assert "\n" not in str(info.value)
+
+
+def config_mapping(params: NetworkParams) -> dict[str, Any]:
+    """Every parameter as the meta record stores it."""
+    return {name: getattr(params, name) for name in NetworkParams.__dataclass_fields__}
+
+
+@pytest.mark.parametrize(
+    ("weights", "theta", "labels"),
+    [
+        (np.full((16, 5), 1.3, np.float32), THETA, LABELS),  # normalisation lifts past w_max
+        (_with(WEIGHTS, (0, 0), 78.0), THETA, LABELS),  # up to a column's sum, norm_total
+        (np.zeros((16, 5), np.float32), np.zeros(5, np.float32), np.full(5, -1, np.int16)),
+        (WEIGHTS, np.full(5, 1e6, np.float32), np.arange(5, dtype=np.int16) + 5),
+    ],
+)
+def test_edge_values_in_range_load(
+    tmp_path: Path, weights: np.ndarray, theta: np.ndarray, labels: np.ndarray
+) -> None:
+    path = _tampered(tmp_path, {}, weights=weights, theta=theta, assignments=labels)
+    state = load_model(path)
+    assert state.weights.tobytes() == weights.tobytes()
+    assert state.theta.tobytes() == theta.tobytes()
+    assert state.assignments.tolist() == labels.tolist()
+
+
+def test_weight_bounds_follow_the_parameters(tmp_path: Path) -> None:
+    state = make_state()
+    state.params = state.params.replace(w_max=0.5, norm_total=5.0)
+    state.weights[:] = 0.1
+    state.weights[0, 0] = 5.0
+    assert load_model(save_model(tmp_path / "m.npz", state)).weights.max() == np.float32(5.0)
+    state.weights[0, 0] = 5.1
+    with pytest.raises(
+        ModelError,
+        match=r"m\.npz: weights hold values in \[0\.1, 5\.1\], outside the \[0, 5\.005\] that "
+        r"w_min 0, w_max 0\.5, w_init 0\.3 and norm_total 5 allow$",
+    ):
+        load_model(save_model(tmp_path / "m.npz", state))
+    state.params = state.params.replace(w_min=-2.0)  # negative weights: only a magnitude check
+    state.weights[:] = -5e5
+    assert load_model(save_model(tmp_path / "m.npz", state)).weights.min() == np.float32(-5e5)
+    state.weights[0, 0] = -2e6
+    with pytest.raises(ModelError, match=r"outside the \[-1e\+06, 1e\+06\]"):
+        load_model(save_model(tmp_path / "m.npz", state))
+
+
+def test_fortran_ordered_weights_load_as_c_order(tmp_path: Path) -> None:
+    path = _tampered(tmp_path, {}, weights=np.asfortranarray(WEIGHTS))
+    weights = load_model(path).weights
+    assert weights.flags.c_contiguous and weights.flags.writeable
+    assert weights.tobytes() == WEIGHTS.tobytes()
+
+
+def _write_members(path: Path, members: dict[str, bytes]) -> Path:
+    """A zip archive with the given members, stored uncompressed."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _npy(array: np.ndarray) -> bytes:
+    """The .npy bytes of an array."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _good_members() -> dict[str, bytes]:
+    """The members of a valid small model file, as .npy bytes."""
+    state = make_state()
+    meta = json.dumps(model_io._meta(state))
+    return {
+        "weights.npy": _npy(state.weights),
+        "theta.npy": _npy(state.theta),
+        "assignments.npy": _npy(state.assignments),
+        "meta.npy": _npy(np.array(meta)),
+    }
+
+
+def _huge_header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
+    """A .npy header that declares ``shape`` and no data after it."""
+    buffer = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("member", "data", "match"),
+    [
+        ("weights.npy", b"raw bytes, not .npy", r"not a readable model file \(truncated or corr"),
+        ("meta.npy", b"{}", r"not a readable model file \(truncated or corrupt"),
+        ("weights.npy", _huge_header((10**9, 10**9)), r"weights have shape \(1000000000, 10"),
+        (
+            "theta.npy",
+            _huge_header((5,)),
+            r"not a readable model file \(.*: array data ends after 0 of 20 b",
+        ),
+        ("meta.npy", _huge_header((), "<U2000000"), r"meta is 2000000 characters long, more"),
+        (
+            "theta.npy",
+            _npy(THETA) + b"tail",
+            r"not a readable model file \(.*: data after the array\)$",
+        ),
+        (
+            "theta.npy",
+            _npy(THETA)[:6] + b"\x09\x00" + _npy(THETA)[8:],
+            r"not a readable .* \.npy format version 9\.0\)$",
+        ),
+    ],
+)
+def test_hostile_members_are_refused_before_reading(
+    tmp_path: Path, member: str, data: bytes, match: str
+) -> None:
+    path = _write_members(tmp_path / "m.npz", {**_good_members(), member: data})
+    with pytest.raises(ModelError, match=r"m\.npz: " + match):
+        load_model(path)
+
+
+def test_members_without_npy_suffix_load_as_numpy_does(tmp_path: Path) -> None:
+    members = {name.removesuffix(".npy"): data for name, data in _good_members().items()}
+    state = load_model(_write_members(tmp_path / "m.npz", members))
+    assert state.weights.tobytes() == make_state().weights.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "match"),
+    [
+        (10, 99, r"compression method is not supported"),  # an unknown compression method
+        (8, 1, r"encrypted"),  # the 'encrypted' flag
+    ],
+)
+def test_unsupported_archive_features_are_model_errors(
+    tmp_path: Path, offset: int, value: int, match: str
+) -> None:
+    path = save_model(tmp_path / "m.npz", make_state())
+    data = bytearray(path.read_bytes())
+    first = data.find(b"PK\x01\x02")  # the first central-directory entry
+    data[first + offset : first + offset + 2] = value.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"m\.npz: not a readable model file .*" + match):
+        load_model(path)
 
 
 def test_read_errors_are_one_line_and_chained(tmp_path: Path) -> None:

@@ -4,40 +4,51 @@ Layout (format version 1): ``weights`` float32 [n_inputs, n_neurons], ``theta`` 
 [n_neurons], ``assignments`` int16 [n_neurons] and ``meta``, a 0-d unicode array holding JSON with
 format_version, package_version, params (every NetworkParams field), timesteps, rule, dataset,
 samples_seen, created (UTC, ISO 8601) and extra. Files are written atomically and read without
-pickle.
+pickle, in one pass over one open file: meta first, then each array's .npy header checked against
+the parameters before its data is read, then the values (``model_check``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import lzma
+import struct
 import zipfile
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from topspark_ros import __version__, config
-from topspark_ros.errors import ConfigError, ModelError
+from topspark_ros.errors import ModelError
 from topspark_ros.io_utils import atomic_path
+from topspark_ros.snn import model_check as check
+from topspark_ros.snn.model_check import FORMAT_VERSION
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.state import ModelState
 
-FORMAT_VERSION = 1
 SUFFIX = ".npz"
 
-_DTYPES: dict[str, type[np.generic]] = {
-    "weights": np.float32,
-    "theta": np.float32,
-    "assignments": np.int16,
-}
 _ZIP_MAGIC = b"PK\x03\x04"
-_REQUIRED_META = ("format_version", "params", "dataset", "samples_seen", "extra")
-# What np.load and reading an archive member raise on truncated or corrupt archives.
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError)
+_MEMBERS = (*check.DTYPES, "meta")
+# What reading a truncated, corrupt or hostile archive or .npy member raises (zipfile: also
+# NotImplementedError for an unknown compression, RuntimeError for an encrypted member).
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    EOFError,
+    ValueError,
+    OSError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def _meta(state: ModelState) -> dict[str, Any]:
@@ -55,13 +66,6 @@ def _meta(state: ModelState) -> dict[str, Any]:
     }
 
 
-def _check_finite(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
-    """Raise ModelError if the weights or thresholds hold NaN or infinity."""
-    for name in ("weights", "theta"):
-        if not np.isfinite(arrays[name]).all():
-            raise ModelError(f"{path}: {name} contain non-finite values (NaN or infinity)")
-
-
 def save_model(path: str | Path, state: ModelState) -> Path:
     """Write ``state`` to ``path`` atomically (``.npz`` is appended if missing); return the path.
 
@@ -71,7 +75,7 @@ def save_model(path: str | Path, state: ModelState) -> Path:
     path = Path(path)
     if path.suffix != SUFFIX:
         path = path.with_name(path.name + SUFFIX)
-    _check_finite(path, {"weights": state.weights, "theta": state.theta})
+    check.check_finite(path, {"weights": state.weights, "theta": state.theta})
     meta = np.array(json.dumps(_meta(state), sort_keys=True))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,76 +92,102 @@ def save_model(path: str | Path, state: ModelState) -> Path:
     return path
 
 
-def _read_npz(path: Path) -> tuple[dict[str, npt.NDArray[Any]], str]:
-    """The three arrays and the meta JSON text of a model file; ModelError if unreadable."""
+def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
+    """The archive member holding each model array (``name`` or ``name.npy``, as np.load)."""
+    names = set(archive.namelist())
+    found = {}
+    for name in _MEMBERS:
+        for member in (name, f"{name}.npy"):
+            if member in names:
+                found[name] = member
+                break
+    missing = ", ".join(name for name in _MEMBERS if name not in found)
+    if missing:
+        raise ModelError(f"{path}: not a model file, missing array(s) {missing}")
+    return found
+
+
+def _header(stream: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """Shape, Fortran order and dtype from a .npy header; ValueError if it is not one."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream)
+    raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+
+
+def _data(stream: IO[bytes], shape: tuple[int, ...], fortran: bool, dtype: np.dtype[Any]) -> Any:
+    """The array that follows a checked header: exactly its bytes, then the end of the member
+    (which makes zipfile verify the CRC); ValueError if short or followed by more."""
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError(f"array data ends after {len(data)} of {size} bytes")
+    if stream.read(1):
+        raise ValueError("data after the array")
+    if dtype.itemsize == 0:
+        return np.zeros(shape, dtype)
+    flat = np.frombuffer(data, dtype=dtype).copy()
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_meta(path: Path, archive: zipfile.ZipFile, member: str) -> str:
+    """The JSON text of the ``meta`` member, a 0-d unicode array of bounded length."""
+    with archive.open(member) as stream:
+        shape, fortran, dtype = _header(stream)
+        if shape != () or dtype.kind != "U":
+            raise ModelError(f"{path}: meta is not a JSON string")
+        if dtype.itemsize > 4 * check.MAX_META_CHARS:
+            raise ModelError(
+                f"{path}: meta is {dtype.itemsize // 4} characters long, "
+                f"more than the {check.MAX_META_CHARS} a model file's meta may hold"
+            )
+        return str(_data(stream, shape, fortran, dtype)[()])
+
+
+def _read_array(
+    path: Path, archive: zipfile.ZipFile, member: str, name: str, params: NetworkParams
+) -> npt.NDArray[Any]:
+    """One model array, its header checked against ``params`` before the data is read."""
+    with archive.open(member) as stream:
+        shape, fortran, dtype = _header(stream)
+        check.check_header(path, name, dtype, shape, params)
+        array: npt.NDArray[Any] = _data(stream, shape, fortran, dtype)
+    return np.ascontiguousarray(array)
+
+
+def _read_model(path: Path) -> tuple[dict[str, Any], NetworkParams, dict[str, npt.NDArray[Any]]]:
+    """Meta, parameters and arrays of a model file, each checked; ModelError if anything is off.
+
+    The file is opened once, so a copy renamed over it meanwhile cannot mix two models.
+    """
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
     try:
-        with path.open("rb") as fh:
-            magic = fh.read(len(_ZIP_MAGIC))
+        fh = path.open("rb")
     except OSError as err:
         raise ModelError(f"{path}: cannot read model file ({err.strerror or err})") from err
-    if magic != _ZIP_MAGIC:
-        raise ModelError(f"{path}: not a model file (not an .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = ", ".join(name for name in (*_DTYPES, "meta") if name not in npz.files)
-            if missing:
-                raise ModelError(f"{path}: not a model file, missing array(s) {missing}")
-            arrays = {name: npz[name] for name in _DTYPES}
-            meta = npz["meta"]
+        with fh:
+            if fh.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
+                raise ModelError(f"{path}: not a model file (not an .npz archive)")
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as archive:
+                members = _members(path, archive)
+                meta = check.parse_meta(path, _read_meta(path, archive, members["meta"]))
+                params = check.meta_params(path, meta)
+                arrays = {
+                    name: _read_array(path, archive, members[name], name, params)
+                    for name in check.DTYPES
+                }
     except _READ_ERRORS as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ModelError(
             f"{path}: not a readable model file (truncated or corrupt: {reason})"
         ) from err
-    if meta.shape != () or meta.dtype.kind != "U":
-        raise ModelError(f"{path}: meta is not a JSON string")
-    return arrays, str(meta[()])
-
-
-def _parse_meta(path: Path, text: str) -> dict[str, Any]:
-    """Decode and check the meta record: JSON object, required keys, supported format version."""
-    try:
-        meta = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ModelError(f"{path}: meta is not valid JSON ({err.msg})") from err
-    if not isinstance(meta, dict):
-        raise ModelError(f"{path}: meta is not a JSON object")
-    missing = [key for key in _REQUIRED_META if key not in meta]
-    if missing:
-        raise ModelError(f"{path}: meta lacks key(s) {', '.join(missing)}")
-    version = meta["format_version"]
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise ModelError(f"{path}: format version {version}, this build reads {FORMAT_VERSION}")
-    if not isinstance(meta["dataset"], str):
-        raise ModelError(f"{path}: meta dataset must be a string")
-    samples = meta["samples_seen"]
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
-        raise ModelError(f"{path}: meta samples_seen must be a non-negative integer")
-    extra = meta["extra"]
-    if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
-        raise ModelError(f"{path}: meta extra must map strings to strings")
-    return meta
-
-
-def _check_arrays(path: Path, arrays: dict[str, npt.NDArray[Any]], params: NetworkParams) -> None:
-    """Raise ModelError unless each array has the dtype and shape the parameters imply."""
-    n_in, n = params.n_inputs, params.n_neurons
-    shapes = {"weights": (n_in, n), "theta": (n,), "assignments": (n,)}
-    for name, expected in shapes.items():
-        array = arrays[name]
-        if array.dtype != _DTYPES[name]:
-            want = np.dtype(_DTYPES[name]).name
-            raise ModelError(f"{path}: {name} have dtype {array.dtype}, expected {want}")
-        if array.shape != expected:
-            raise ModelError(
-                f"{path}: {name} have shape {array.shape}, but the parameters "
-                f"(n_inputs {n_in}, n_neurons {n}) imply {expected}"
-            )
-    _check_finite(path, arrays)
-    if (arrays["assignments"] < -1).any():
-        raise ModelError(f"{path}: assignments below -1 (the 'unassigned' label)")
+    check.check_values(path, arrays, params)
+    return meta, params, arrays
 
 
 def model_sha256(path: str | Path) -> str:
@@ -176,13 +206,7 @@ def model_sha256(path: str | Path) -> str:
 def load_model(path: str | Path) -> ModelState:
     """Read a model file written by ``save_model``; any problem raises one-line ModelError."""
     path = Path(path)
-    arrays, text = _read_npz(path)
-    meta = _parse_meta(path, text)
-    try:
-        params = config.from_mapping(NetworkParams, meta["params"], "meta params")
-    except ConfigError as err:
-        raise ModelError(f"{path}: invalid parameters ({err})") from err
-    _check_arrays(path, arrays, params)
+    meta, params, arrays = _read_model(path)
     return ModelState(
         params=params,
         weights=arrays["weights"],
