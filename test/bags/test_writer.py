@@ -13,7 +13,13 @@ from rosbags.highlevel import AnyReader
 
 from topspark_ros.bags.codec import BagCodec
 from topspark_ros.bags.scenario_bag import directory_size, write_scenario
-from topspark_ros.bags.writer import STORAGES, BagWriter
+from topspark_ros.bags.writer import (
+    MARKER_KEY,
+    MARKER_VALUE,
+    STORAGES,
+    BagWriter,
+    replace_refusal,
+)
 from topspark_ros.data.scenario import (
     ScenarioConfig,
     load_environments,
@@ -233,3 +239,82 @@ def test_scenario_bag_needs_its_datasets(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"data directory .*missing does not exist"):
         write_scenario(tmp_path / "bag", TINY, data_dir=tmp_path / "missing")
     assert list(tmp_path.iterdir()) == []
+
+
+# Issue 16, defect 8: only a bag this writer made, holding nothing else, is ever replaced.
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root``'s parent (so staging leftovers show too) by relative path."""
+    return {
+        str(p.relative_to(root.parent)): p.read_bytes()
+        for p in sorted(root.parent.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_bags_carry_the_marker(tmp_path: Path) -> None:
+    path = write_sample(tmp_path / "bag", "mcap")
+    assert metadata(path)["custom_data"] == {MARKER_KEY: MARKER_VALUE}
+    assert replace_refusal(path) is None
+
+
+def test_refuses_a_bag_directory_with_other_files(tmp_path: Path) -> None:
+    path = write_sample(tmp_path / "bag", "sqlite3")
+    (path / "notes.txt").write_text("keep me")
+    (path / "calib").mkdir()
+    (path / "calib" / "camera.yaml").write_text("fx: 1")
+    before = snapshot(path)
+    with pytest.raises(
+        BagError, match=r"bag holds files that are not part of its bag \(calib, notes\.txt\); not"
+    ):
+        BagWriter(path, "sqlite3")
+    assert snapshot(path) == before
+
+
+def test_refuses_a_bag_it_did_not_write(tmp_path: Path) -> None:
+    path = write_sample(tmp_path / "bag", "sqlite3")
+    doc = yaml.safe_load((path / "metadata.yaml").read_text())
+    doc["rosbag2_bagfile_information"]["custom_data"] = None  # as ros2 bag record writes it
+    (path / "metadata.yaml").write_text(yaml.safe_dump(doc))
+    before = snapshot(path)
+    with pytest.raises(BagError, match=r"bag is not a bag this tool wrote; not overwriting it \("):
+        BagWriter(path, "mcap")
+    assert snapshot(path) == before
+
+
+@pytest.mark.parametrize(
+    "data", [b"not: [valid", b"- a list\n", b"rosbag2_bagfile_information: 3\n", b"\xff\xfe"]
+)
+def test_refuses_a_directory_with_a_foreign_metadata_file(tmp_path: Path, data: bytes) -> None:
+    """The reproduction: a directory of someone's files that happens to hold a metadata.yaml."""
+    path = tmp_path / "project"
+    path.mkdir()
+    (path / "metadata.yaml").write_bytes(data)
+    (path / "data.csv").write_text("1,2\n")
+    before = snapshot(path)
+    with pytest.raises(BagError, match=r"project is not a bag this tool wrote; not overwriting"):
+        BagWriter(path)
+    assert snapshot(path) == before
+
+
+def test_refuses_a_symbolic_link(tmp_path: Path) -> None:
+    target = write_sample(tmp_path / "bag", "sqlite3")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    with pytest.raises(BagError, match=r"link is a symbolic link; not overwriting it"):
+        BagWriter(link)
+    assert link.is_symlink() and replace_refusal(target) is None
+
+
+def test_files_added_while_writing_are_kept(tmp_path: Path) -> None:
+    """Checked again on close: what appeared in the old bag meanwhile is not deleted."""
+    path = write_sample(tmp_path / "bag", "sqlite3")
+    writer = BagWriter(path, "mcap").open()
+    writer.write("/label", LABEL, Label(3, 4), 3)
+    (path / "late.txt").write_text("written by someone else")
+    with pytest.raises(BagError, match=r"not part of its bag \(late\.txt\)"):
+        writer.close()
+    assert (path / "late.txt").read_text() == "written by someone else"
+    assert metadata(path)["storage_identifier"] == "sqlite3"
+    assert siblings(path) == []

@@ -58,7 +58,68 @@ def test_make_sample_rejects_negative_counts(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as info:
         main(["make-sample", "--train", "-5"])
     assert info.value.code == 2
-    assert "must be >= 0" in capsys.readouterr().err
+    assert "must be a positive integer, got -5" in capsys.readouterr().err
+
+
+def _shipped_like(out: Path) -> dict[str, bytes]:
+    """Put two sample files in ``out`` (stand-ins for the shipped ones); their bytes by name."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"mnist.npz": b"shipped mnist sample", "fashion-mnist.npz": b"shipped fashion"}
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return files
+
+
+def _contents(out: Path) -> dict[str, bytes]:
+    """Every file in ``out`` (hidden temporary files included) by name."""
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        (["--train", "0"], 2, "error: argument --train: must be a positive integer, got 0"),
+        (["--test", "0"], 2, "error: argument --test: must be a positive integer, got 0"),
+        (["--train", "40"], 1, "error: "),  # 3 per class in the data: too few, found first
+    ],
+)
+def test_make_sample_failure_keeps_the_files(
+    data_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    code: int,
+    message: str,
+) -> None:
+    """Issue 16, defect 4: a failed make-sample leaves every sample file byte-identical."""
+    out = tmp_path / "sample"
+    before = _shipped_like(out)
+    argv = ["make-sample", "--data-dir", str(data_root), "--out", str(out), *extra]
+    if code == 2:
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    else:
+        assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message) and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == err.splitlines()[:1]
+    assert _contents(out) == before
+
+
+def test_make_sample_with_one_dataset_missing_writes_nothing(
+    data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """mnist is there, fashion-mnist is not: mnist.npz must not be replaced either."""
+    for path in (data_root / "fashion-mnist").iterdir():
+        path.unlink()
+    out = tmp_path / "sample"
+    before = _shipped_like(out)
+    argv = ["make-sample", "--data-dir", str(data_root), "--out", str(out), "--train", "10"]
+    assert main([*argv, "--test", "10"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "fashion-mnist" in err and err.count("\n") == 1
+    assert _contents(out) == before
 
 
 def test_download(data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

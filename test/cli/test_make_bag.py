@@ -132,6 +132,54 @@ def test_refuses_to_overwrite_a_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert target.read_text() == "keep"
 
 
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (hidden staging leftovers included) by relative path."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_keeps_unrelated_files_beside_a_metadata_yaml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16, defect 8: a directory holding a metadata.yaml and other files is left alone."""
+    out = tmp_path / "work"
+    out.mkdir()
+    (out / "metadata.yaml").write_text("project: robot\n")
+    (out / "notes.txt").write_text("keep me")
+    (out / "results.csv").write_bytes(b"1,2\n")
+    before = _tree(tmp_path)
+    assert main(["make-bag", str(out), *TINY, "--embedded"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {out} is not a bag this tool wrote; not overwriting it "
+        "(remove it or choose another path)\n"
+    )
+    assert _tree(tmp_path) == before
+
+
+def test_keeps_files_added_to_its_own_bag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bag"
+    assert main(["make-bag", str(out), *TINY, "--embedded"]) == 0
+    (out / "notes.txt").write_text("my notes on this bag")
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    assert main(["make-bag", str(out), *TINY, "--embedded", "--storage", "mcap"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {out} holds files that are not part of its bag (notes.txt); not overwriting it\n"
+    )
+    assert _tree(tmp_path) == before
+
+
+def test_replaces_its_own_bag(tmp_path: Path) -> None:
+    out = tmp_path / "bag"
+    assert main(["make-bag", str(out), *TINY, "--embedded"]) == 0
+    assert main(["make-bag", str(out), *TINY, "--embedded", "--storage", "mcap"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["bag.mcap", "metadata.yaml"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no leftovers
+
+
 def test_data_dir_and_embedded_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["make-bag", "out", "--data-dir", "d", "--embedded"])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from topspark_ros.cli.main import main
-from topspark_ros.snn.model_io import load_model
+from topspark_ros.snn.model_io import load_model, save_model
+from topspark_ros.snn.params import NetworkParams
+from topspark_ros.snn.state import ModelState
 
 SMALL = ["--embedded", "--neurons", "10", "--timesteps", "30", "--train-samples", "100"]
 
@@ -112,3 +117,106 @@ def test_train_on_the_embedded_sample(
     line = capsys.readouterr().out
     assert "on mnist: 2000 samples" in line and "on 500 samples" in line
     assert out.exists()
+
+
+# --- issue 16: bad model files and the overrides a model fixes -----------------------------------
+
+
+def _model(path: Path, meta_change: dict[str, object] | None = None, **arrays: np.ndarray) -> Path:
+    """A small N10 model for the embedded sample, some meta fields or arrays then replaced."""
+    state = ModelState.initial(NetworkParams(n_neurons=10, timesteps=30), seed=0)
+    state.assignments = np.arange(10, dtype=np.int16) % 10
+    save_model(path, state)
+    with np.load(path, allow_pickle=False) as npz:
+        parts = {name: npz[name] for name in npz.files}
+    meta = {**json.loads(str(parts.pop("meta")[()])), **(meta_change or {})}
+    np.savez(path, meta=np.array(json.dumps(meta)), **{**parts, **arrays})
+    return path
+
+
+def _labels(value: int) -> np.ndarray:
+    """Assignments of the N10 model with neuron 3 voting for ``value``."""
+    labels = np.arange(10, dtype=np.int16)
+    labels[3] = value
+    return labels
+
+
+def _weights(value: float) -> np.ndarray:
+    """Weights of an N10 model, one of them ``value``."""
+    weights = np.full((784, 10), 0.1, np.float32)
+    weights[5, 5] = value
+    return weights
+
+
+BAD_MODELS = [
+    ({}, {"assignments": _labels(10)}, r"assignments above 9"),
+    ({}, {"assignments": _labels(-7)}, r"assignments below -1"),
+    ({"timesteps": -5}, {}, r"meta timesteps must be an integer in \[1, 1000\], got -5"),
+    ({}, {"weights": _weights(-1e30)}, r"weights hold values in \[-1e\+30"),
+    ({"format_version": "1"}, {}, r"meta format_version must be an integer, got '1'"),
+]
+
+
+@pytest.mark.parametrize(("meta", "arrays", "match"), BAD_MODELS)
+def test_eval_refuses_a_bad_model_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    meta: dict[str, object],
+    arrays: dict[str, np.ndarray],
+    match: str,
+) -> None:
+    bad = _model(tmp_path / "bad.npz", meta, **arrays)
+    assert main(["eval", str(bad), "--embedded", "--test-samples", "20"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert re.match(rf"error: {re.escape(str(bad))}: {match}", err)
+
+
+def test_eval_of_a_bad_model_as_a_process_exits_1_without_traceback(tmp_path: Path) -> None:
+    bad = _model(tmp_path / "bad.npz", {}, assignments=_labels(12))
+    done = subprocess.run(
+        [sys.executable, "-m", "topspark_ros", "eval", str(bad), "--embedded"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {bad}: assignments above 9")
+
+
+@pytest.mark.parametrize("setting", ["n_neurons=400", "n_inputs=100"])
+def test_eval_refuses_to_change_what_the_model_fixes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str
+) -> None:
+    model = _model(tmp_path / "n10.npz")
+    assert main(["eval", str(model), "--embedded", "--set", setting]) == 1
+    err = capsys.readouterr().err
+    name, value = setting.split("=")
+    old = {"n_neurons": 10, "n_inputs": 784}[name]
+    assert err == (
+        f"error: {model}: {name} is fixed by the model ({old}); it cannot be set to {value}\n"
+    )
+
+
+def test_eval_still_takes_other_overrides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = _model(tmp_path / "n10.npz")
+    argv = ["eval", str(model), "--embedded", "--set", "w_inh_exc=60", "--test-samples", "20"]
+    assert main(argv) == 0
+    assert "on 20 mnist test samples at T=30" in capsys.readouterr().out
+
+
+def test_train_out_must_be_an_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    existing = tmp_path / "existing.txt"
+    existing.write_text("precious")
+    assert main(["train", *SMALL, "--no-eval", "--out", str(existing)]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"error: --out must end in .npz (a model file), got {existing}\n"
+    )
+    assert existing.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.txt"]

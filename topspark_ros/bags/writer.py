@@ -3,6 +3,8 @@
 The bag is written under its own name inside a hidden sibling directory and renamed to its path
 only when closed, so a reader never sees a half-written bag, an existing bag at that path
 survives a failed write, and the storage files inside carry the bag's name, not a temporary one.
+Only a bag this writer made (``custom_data`` marker in its metadata) holding nothing but its own
+files is ever replaced; anything else at the path is refused with a BagError, untouched.
 Every connection stores its message definition (custom ``msg/`` types included), so ``ros2 bag
 info``, ``ros2 bag play`` and other tools can read the bag without this package.
 """
@@ -15,8 +17,9 @@ import secrets
 import shutil
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
+import yaml
 from rosbags.interfaces import Connection
 from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, Writer, WriterError
 
@@ -27,6 +30,10 @@ STORAGES: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": 
 # zstd compression as ros2 bag applies it to each storage.
 COMPRESSION = {"sqlite3": CompressionMode.MESSAGE, "mcap": CompressionMode.STORAGE}
 VERSION: Literal[9] = 9  # rosbag2 metadata version written by Jazzy's ros2 bag
+METADATA = "metadata.yaml"
+# custom_data entry of every bag this writer makes: only such a bag is ever replaced
+MARKER_KEY = "topspark_ros.writer"
+MARKER_VALUE = "BagWriter"
 
 
 def _hidden_sibling(path: Path, tag: str) -> Path:
@@ -34,11 +41,59 @@ def _hidden_sibling(path: Path, tag: str) -> Path:
     return path.with_name(f".{path.name}.{tag}-{secrets.token_hex(4)}")
 
 
-def _is_replaceable(path: Path) -> bool:
-    """Whether ``path`` may be replaced: absent, an empty directory, or a bag directory."""
+def _bag_info(path: Path) -> dict[str, Any] | None:
+    """The ``rosbag2_bagfile_information`` of ``path/metadata.yaml``, or None if unreadable."""
+    try:
+        doc = yaml.safe_load((path / METADATA).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    info = doc.get("rosbag2_bagfile_information") if isinstance(doc, dict) else None
+    return info if isinstance(info, dict) else None
+
+
+def _own_files(info: dict[str, Any]) -> set[str] | None:
+    """The names a marked bag's metadata claims (itself and its storage files), else None."""
+    custom = info.get("custom_data")
+    files = info.get("relative_file_paths")
+    if not isinstance(custom, dict) or custom.get(MARKER_KEY) != MARKER_VALUE:
+        return None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return {METADATA, *files}
+
+
+def replace_refusal(path: Path) -> str | None:
+    """Why a new bag may not replace what is at ``path`` (one line), or None when it may.
+
+    It may when ``path`` is absent, an empty directory, or a bag this writer made that holds no
+    file besides its metadata and storage files: replacing never deletes anything else.
+    """
+    if path.is_symlink():
+        return f"{path} is a symbolic link; not overwriting it"
     if not path.exists():
-        return True
-    return path.is_dir() and (not any(path.iterdir()) or (path / "metadata.yaml").is_file())
+        return None
+    if not path.is_dir():
+        return f"{path} exists and is not a rosbag2 bag; not overwriting it"
+    try:
+        names = sorted(p.name for p in path.iterdir())
+    except OSError as err:
+        return f"{path}: cannot list the directory ({err.strerror or err}); not overwriting it"
+    if not names:
+        return None
+    if METADATA not in names:
+        return f"{path} exists and is not a rosbag2 bag; not overwriting it"
+    info = _bag_info(path)
+    own = None if info is None else _own_files(info)
+    if own is None:
+        return (
+            f"{path} is not a bag this tool wrote; not overwriting it "
+            "(remove it or choose another path)"
+        )
+    extra = [name for name in names if name not in own]
+    if extra:
+        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        return f"{path} holds files that are not part of its bag ({shown}); not overwriting it"
+    return None
 
 
 class BagWriter:
@@ -64,8 +119,9 @@ class BagWriter:
             raise BagError(f"unknown bag storage {storage!r}; use one of {', '.join(STORAGES)}")
         self.compress = compress
         self.path = Path(path)
-        if not _is_replaceable(self.path):
-            raise BagError(f"{self.path} exists and is not a rosbag2 bag; not overwriting it")
+        refusal = replace_refusal(self.path)
+        if refusal is not None:
+            raise BagError(refusal)
         self.storage = storage
         self.codec = BagCodec() if codec is None else codec
         self._stage = _hidden_sibling(self.path, "partial")
@@ -81,6 +137,7 @@ class BagWriter:
         try:
             self._stage.mkdir(parents=True)
             writer = Writer(self._tmp, version=VERSION, storage_plugin=STORAGES[self.storage])
+            writer.set_custom_data(MARKER_KEY, MARKER_VALUE)
             if self.compress:
                 writer.set_compression(COMPRESSION[self.storage], CompressionFormat.ZSTD)
             writer.open()
@@ -127,6 +184,10 @@ class BagWriter:
         except BaseException:  # e.g. Ctrl-C while closing: leave nothing half-written behind
             shutil.rmtree(self._stage, ignore_errors=True)
             raise
+        refusal = replace_refusal(self.path)  # what is there may have changed while writing
+        if refusal is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            raise BagError(refusal)
         old = _hidden_sibling(self.path, "old")
         if self.path.exists():
             os.replace(self.path, old)
@@ -163,4 +224,4 @@ class BagWriter:
             self.abort()
 
 
-__all__ = ["STORAGES", "VERSION", "BagWriter"]
+__all__ = ["MARKER_KEY", "MARKER_VALUE", "STORAGES", "VERSION", "BagWriter", "replace_refusal"]

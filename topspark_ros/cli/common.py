@@ -11,6 +11,7 @@ import yaml
 from tqdm import tqdm
 
 from topspark_ros import config
+from topspark_ros.cli.args import neurons, timesteps
 from topspark_ros.data import DATASETS, Dataset, load_data
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Progress
@@ -43,8 +44,8 @@ def load_split(args: argparse.Namespace, split: str, limit: int | None) -> Datas
 
 def add_param_args(parser: argparse.ArgumentParser) -> None:
     """--config YAML, the common size/T/rule flags and free ``--set key=value`` overrides."""
-    parser.add_argument("--neurons", "-n", type=int, help="excitatory neurons (N)")
-    parser.add_argument("--timesteps", "-T", type=int, help="simulation steps per sample")
+    parser.add_argument("--neurons", "-n", type=neurons, help="excitatory neurons (N)")
+    parser.add_argument("--timesteps", "-T", type=timesteps, help="simulation steps per sample")
     parser.add_argument("--rule", choices=RULES, help="STDP rule")
     parser.add_argument("--inhibition", choices=INHIBITIONS, help="lateral inhibition variant")
     add_config_args(parser)

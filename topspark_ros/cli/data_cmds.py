@@ -6,17 +6,10 @@ import argparse
 import os
 from pathlib import Path
 
+from topspark_ros.cli import args as argtypes
 from topspark_ros.data.datasets import DATASETS, ENV_VAR, user_cache_dir
 from topspark_ros.data.download import MIRRORS, download_dataset
 from topspark_ros.data.sample import default_sample_dir, make_sample
-
-
-def _count(text: str) -> int:
-    """An argparse type: a non-negative integer."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def _size(paths: list[Path]) -> str:
@@ -61,9 +54,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--data-dir", help=f"dataset directory (default: ${ENV_VAR}, cache, share)")
     p.add_argument("--out", help="output directory (default: the package's data/sample)")
-    p.add_argument("--train", type=_count, default=2000, help="training samples (default 2000)")
-    p.add_argument("--test", type=_count, default=500, help="test samples (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--train", type=argtypes.positive_int, default=2000, help="training samples (default 2000)"
+    )
+    p.add_argument(
+        "--test", type=argtypes.positive_int, default=500, help="test samples (default 500)"
+    )
+    p.add_argument("--seed", type=argtypes.seed, default=0, help="random seed (default 0)")
     p.set_defaults(func=cmd_make_sample)
 
     p = sub.add_parser(
@@ -77,5 +74,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--base-url",
         help="mirror URL (default: " + ", ".join(f"{k}: {v}" for k, v in MIRRORS.items()) + ")",
     )
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    p.add_argument(
+        "--timeout",
+        type=argtypes.positive_float,
+        default=30.0,
+        help="seconds per request (default 30)",
+    )
     p.set_defaults(func=cmd_download)

@@ -7,17 +7,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.node_cmds import TRANSPORTS, choose_transport
 
 if TYPE_CHECKING:
     from topspark_ros.demo.run import DemoOptions
 
+MAX_DURATION_S = 1e6  # seconds; about 11.5 days
 DEFAULTS_NOTE = "embedded sample images and the packaged model and profile; no ROS 2 needed"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` sub-command."""
     from topspark_ros.demo.run import DemoOptions
+    from topspark_ros.nodes.sim_config import SimRobotConfig
 
     defaults = DemoOptions()
     p = sub.add_parser(
@@ -34,15 +37,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     p.add_argument(
-        "--duration", type=float, default=defaults.duration_s, help="seconds (default %(default)s)"
+        "--duration",
+        type=argtypes.float_in(0.0, MAX_DURATION_S, open_lo=True),
+        default=defaults.duration_s,
+        help="seconds (default %(default)s)",
     )
     p.add_argument("--out", type=Path, default=defaults.out, help="report directory")
     p.add_argument("--environments", default=defaults.environments, help="comma list, in order")
-    p.add_argument("--rate", type=float, default=defaults.rate_hz, help="camera rate (Hz)")
     p.add_argument(
-        "--fixed-t", type=int, default=defaults.baseline_timesteps, help="T of the comparison run"
+        "--rate",
+        type=argtypes.config_float(SimRobotConfig, "rate_hz"),
+        default=defaults.rate_hz,
+        help="camera rate (Hz)",
     )
-    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument(
+        "--fixed-t",
+        type=argtypes.timesteps,
+        default=defaults.baseline_timesteps,
+        help="T of the comparison run",
+    )
+    p.add_argument("--seed", type=argtypes.seed, default=defaults.seed)
     p.add_argument(
         "--transport",
         choices=TRANSPORTS,
@@ -50,7 +64,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="auto (default): rclpy where ROS 2 and topspark_ros.msg import, else dds",
     )
     p.add_argument(
-        "--domain-id", type=int, default=None, help="ROS 2/DDS domain (default: 100..199 by pid)"
+        "--domain-id",
+        type=argtypes.domain_id,
+        default=None,
+        help="ROS 2/DDS domain (default: 100..199 by pid)",
     )
     p.set_defaults(func=cmd_demo)
 

@@ -18,9 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.node_cmds import TRANSPORTS, choose_transport
 from topspark_ros.data import load_sample
 from topspark_ros.data.render import RENDER_ENCODINGS
+from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.io_utils import atomic_write_bytes
 from topspark_ros.packaged import default_profile_path
 from topspark_ros.ros.dds.latency import (
@@ -46,16 +48,50 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=__doc__,
     )
     p.add_argument("--model", type=Path, help="model file (.npz); default: train one first")
-    p.add_argument("--neurons", "-n", type=int, default=400, help="N of a trained model (400)")
+    p.add_argument(
+        "--neurons", "-n", type=argtypes.neurons, default=400, help="N of a trained model (400)"
+    )
     p.add_argument("--profile", type=Path, help="operating-point profile (default: packaged)")
-    p.add_argument("--timesteps", "-T", type=int, help="T (default: the profile's operating T)")
-    p.add_argument("--rate", type=float, default=30.0, help="input frames per second (30)")
-    p.add_argument("--duration", type=float, default=20.0, help="measured seconds (20)")
-    p.add_argument("--warmup", type=float, default=3.0, help="seconds sent first, not counted")
-    p.add_argument("--width", type=int, default=640, help="frame width (px)")
-    p.add_argument("--height", type=int, default=480, help="frame height (px)")
+    p.add_argument(
+        "--timesteps", "-T", type=argtypes.timesteps, help="T (default: the profile's operating T)"
+    )
+    p.add_argument(
+        "--rate",
+        type=argtypes.float_in(0.0, 1e4, open_lo=True),
+        default=30.0,
+        help="input frames per second (30)",
+    )
+    p.add_argument(
+        "--duration",
+        type=argtypes.float_in(0.0, 1e6, open_lo=True),
+        default=20.0,
+        help="measured seconds (20)",
+    )
+    p.add_argument(
+        "--warmup",
+        type=argtypes.float_in(0.0, 1e6),
+        default=3.0,
+        help="seconds sent first, not counted",
+    )
+    p.add_argument(
+        "--width",
+        type=argtypes.config_int(ScenarioConfig, "width"),
+        default=640,
+        help="frame width (px)",
+    )
+    p.add_argument(
+        "--height",
+        type=argtypes.config_int(ScenarioConfig, "height"),
+        default=480,
+        help="frame height (px)",
+    )
     p.add_argument("--encoding", choices=RENDER_ENCODINGS, default="bgr8", help="default: bgr8")
-    p.add_argument("--scale", type=int, default=8, help="digit enlargement in the frame (8)")
+    p.add_argument(
+        "--scale",
+        type=argtypes.config_int(ScenarioConfig, "scale"),
+        default=8,
+        help="digit enlargement in the frame (8)",
+    )
     p.add_argument(
         "--reliability",
         choices=RELIABILITIES,
@@ -66,8 +102,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--transport", choices=TRANSPORTS, default="auto", help="auto (default), dds or rclpy"
     )
-    p.add_argument("--domain-id", type=int, help="DDS domain (default: 10..99 from the pid)")
-    p.add_argument("--seed", type=int, default=0, help="training and frame placement seed")
+    p.add_argument(
+        "--domain-id", type=argtypes.domain_id, help="DDS domain (default: 10..99 from the pid)"
+    )
+    p.add_argument(
+        "--seed", type=argtypes.seed, default=0, help="training and frame placement seed"
+    )
     p.add_argument("--log-dir", type=Path, help="keep the node log (default: a temporary dir)")
     p.add_argument("--out", type=Path, help="write the report as JSON")
     p.set_defaults(func=cmd_latency)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from topspark_ros import config
 from topspark_ros.bags.scenario_bag import write_scenario
-from topspark_ros.bags.writer import STORAGES
+from topspark_ros.bags.writer import STORAGES, replace_refusal
 from topspark_ros.cli.common import add_data_source_args, progress_bar
 from topspark_ros.data.render import RENDER_ENCODINGS
 from topspark_ros.data.scenario import ScenarioConfig, message_counts
+from topspark_ros.errors import BagError
 
 SECTION = "scenario"
 # flag (argparse dest) -> ScenarioConfig field it overrides
@@ -54,6 +56,9 @@ def human_size(size: int) -> str:
 
 def cmd_make_bag(args: argparse.Namespace) -> int:
     """Write the scenario bag and print its path, messages per topic and size."""
+    refusal = replace_refusal(Path(args.out))  # before any work; BagWriter checks again
+    if refusal is not None:
+        raise BagError(refusal)
     cfg = scenario_from_args(args)
     total = message_counts(cfg)[cfg.camera_topic]
     with progress_bar(total, "frames") as progress:
@@ -82,7 +87,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     p.add_argument(
-        "out", metavar="OUT", help="bag directory to write (an existing bag is replaced)"
+        "out",
+        metavar="OUT",
+        help="bag directory to write (a bag this command wrote is replaced; anything else kept)",
     )
     p.add_argument(
         "--config", help=f"YAML file with a '{SECTION}:' section (config/scenario.yaml)"

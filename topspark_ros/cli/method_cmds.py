@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import add_config_args, add_data_args, load_split, params_from_args
 from topspark_ros.energy import load_energy_model
 from topspark_ros.snn.params import RULES
@@ -24,13 +25,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sweep", help="accuracy, latency and energy vs T (train and infer at T)")
     add_data_args(p)
     add_config_args(p)
-    p.add_argument("--neurons", dest="sizes", type=int, nargs="+", default=[100])
+    p.add_argument("--neurons", dest="sizes", type=argtypes.neurons, nargs="+", default=[100])
     p.add_argument("--rules", nargs="+", choices=RULES, default=["pair"])
-    p.add_argument("--timesteps", dest="steps", type=int, nargs="+", default=DEFAULT_TIMESTEPS)
-    p.add_argument("--train-samples", type=int, default=60000)
-    p.add_argument("--test-samples", type=int, default=10000)
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--timesteps",
+        dest="steps",
+        type=argtypes.timesteps,
+        nargs="+",
+        default=DEFAULT_TIMESTEPS,
+    )
+    p.add_argument("--train-samples", type=argtypes.positive_int, default=60000)
+    p.add_argument("--test-samples", type=argtypes.positive_int, default=10000)
+    p.add_argument("--epochs", type=argtypes.positive_int, default=1)
+    p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--energy", help="energy model YAML (an 'energy:' section)")
     p.add_argument("--out", type=Path, default=Path("runs/sweep"), help="output directory")
     p.set_defaults(func=cmd_sweep)
@@ -38,13 +45,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sensitivity", help="rank neuron/learning parameters by accuracy impact")
     add_data_args(p)
     add_config_args(p)
-    p.add_argument("--neurons", "-n", type=int, default=100)
-    p.add_argument("--timesteps", dest="steps", type=int, nargs="+", default=[350, 100, 40])
+    p.add_argument("--neurons", "-n", type=argtypes.neurons, default=100)
+    p.add_argument(
+        "--timesteps", dest="steps", type=argtypes.timesteps, nargs="+", default=[350, 100, 40]
+    )
     p.add_argument("--params", nargs="+", choices=PARAMETERS, default=list(PARAMETERS))
-    p.add_argument("--scales", type=float, nargs="+", default=[0.5, 2.0])
-    p.add_argument("--train-samples", type=int, default=10000)
-    p.add_argument("--test-samples", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scales", type=argtypes.positive_float, nargs="+", default=[0.5, 2.0])
+    p.add_argument("--train-samples", type=argtypes.positive_int, default=10000)
+    p.add_argument("--test-samples", type=argtypes.positive_int, default=2000)
+    p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/sensitivity"), help="output directory")
     p.set_defaults(func=cmd_sensitivity)
 

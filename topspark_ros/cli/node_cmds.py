@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from topspark_ros import config
+from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import add_set_arg, parse_overrides
 from topspark_ros.errors import ConfigError, TransportError
 from topspark_ros.nodes.messages import LoggerLike
@@ -46,7 +47,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="rename a topic, as ROS 2's -r FROM:=TO (repeatable), e.g. image:=/camera/image_raw",
     )
     p.add_argument(
-        "--domain-id", type=int, default=None, help="DDS domain (default: $ROS_DOMAIN_ID or 0)"
+        "--domain-id",
+        type=argtypes.domain_id,
+        default=None,
+        help="DDS domain (default: $ROS_DOMAIN_ID or 0)",
     )
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     p.set_defaults(func=cmd_node)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from topspark_ros.cli import args as argtypes
 from topspark_ros.topspark.profile import (
     DEFAULT_BASELINE_TIMESTEPS,
     Profile,
@@ -24,28 +24,6 @@ from topspark_ros.topspark.tradeoff import Constraints, Weights, profile_table, 
 
 DEFAULT_OUT = Path("runs/profile/profile.yaml")
 _FILTERS = "--dataset, --neurons, --rule or --enhanced/--no-enhanced"
-
-
-def _number_type(lo: float, lo_ok: bool, hi: float | None = None) -> Callable[[str], float]:
-    """An argparse type: a finite float > lo (>= lo when ``lo_ok``) and <= hi if given."""
-    bound = (">= " if lo_ok else "> ") + f"{lo:g}" + ("" if hi is None else f" and <= {hi:g}")
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        above = value >= lo if lo_ok else value > lo
-        if not (math.isfinite(value) and above and (hi is None or value <= hi)):
-            raise argparse.ArgumentTypeError(f"must be finite and {bound}, got {text}")
-        return value
-
-    return parse
-
-
-_positive = _number_type(0.0, lo_ok=False)
-_non_negative = _number_type(0.0, lo_ok=True)
-_percent = _number_type(0.0, lo_ok=True, hi=100.0)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,7 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     g = p.add_argument_group("series (needed when the sweep holds several)")
     g.add_argument("--dataset", help="dataset of the series, e.g. mnist")
-    g.add_argument("--neurons", type=int, metavar="N", help="network size N of the series")
+    g.add_argument(
+        "--neurons", type=argtypes.neurons, metavar="N", help="network size N of the series"
+    )
     g.add_argument("--rule", help="learning rule of the series, e.g. pair")
     g.add_argument(
         "--enhanced",
@@ -78,30 +58,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     g.add_argument(
         "--baseline",
-        type=int,
+        type=argtypes.timesteps,
         metavar="T",
         help=f"baseline T (default: {DEFAULT_BASELINE_TIMESTEPS} if measured, else the largest)",
     )
     c = p.add_argument_group("constraints")
     c.add_argument(
         "--max-accuracy-drop",
-        type=_percent,
+        type=argtypes.percent,
         default=2.0,
         metavar="POINTS",
         help="accuracy at most this many percentage points below the baseline's (default: 2)",
     )
     c.add_argument(
-        "--min-accuracy", type=_percent, metavar="PERCENT", help="absolute accuracy floor in %%"
+        "--min-accuracy",
+        type=argtypes.percent,
+        metavar="PERCENT",
+        help="absolute accuracy floor in %%",
     )
     c.add_argument(
         "--deadline-ms",
-        type=_positive,
+        type=argtypes.positive_float,
         metavar="MS",
         help="mean inference latency per sample at most this many milliseconds",
     )
     c.add_argument(
         "--energy-budget-uj",
-        type=_positive,
+        type=argtypes.positive_float,
         metavar="UJ",
         help="modelled inference energy per sample at most this many microjoules",
     )
@@ -115,7 +98,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ):
         w.add_argument(
             f"--weight-{name}",
-            type=_non_negative,
+            type=argtypes.non_negative_float,
             default=getattr(defaults, name),
             metavar="W",
             help=f"weight of {what} (default: {getattr(defaults, name):g})",

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import add_config_args, params_from_args
 from topspark_ros.data import Dataset, load_data
 from topspark_ros.energy import load_energy_model
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_config_args(p)
     p.add_argument(
         "--seeds",
-        type=int,
+        type=argtypes.seed,
         nargs="+",
         metavar="SEED",
         help="seeds the claims average over (default: 0 1 2; --quick: 0 1)",

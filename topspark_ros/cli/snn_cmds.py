@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import (
     add_config_args,
     add_data_args,
@@ -18,7 +19,9 @@ from topspark_ros.cli.common import (
     progress_bar,
 )
 from topspark_ros.data import load_sample
-from topspark_ros.snn.model_io import load_model, save_model
+from topspark_ros.errors import ConfigError
+from topspark_ros.snn.model_check import check_fixed
+from topspark_ros.snn.model_io import SUFFIX, load_model, save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.training import assign, evaluate, train_epochs
@@ -30,42 +33,61 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("train", help="train a network with STDP, assign labels, evaluate, save")
     add_data_args(p)
     add_param_args(p)
-    p.add_argument("--epochs", type=int, default=1, help="passes over the training set")
-    p.add_argument("--train-samples", type=int, help="use the first N training samples")
+    p.add_argument(
+        "--epochs", type=argtypes.positive_int, default=1, help="passes over the training set"
+    )
+    p.add_argument(
+        "--train-samples", type=argtypes.positive_int, help="use the first N training samples"
+    )
     p.add_argument(
         "--assign-samples",
-        type=int,
+        type=argtypes.positive_int,
         default=10000,
         help="labelled training samples used to assign neuron labels (default 10000)",
     )
-    p.add_argument("--test-samples", type=int, help="evaluate on the first N test samples")
+    p.add_argument(
+        "--test-samples", type=argtypes.positive_int, help="evaluate on the first N test samples"
+    )
     p.add_argument("--no-eval", action="store_true", help="skip the test-set evaluation")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--out", type=Path, help="model file (.npz); default models/<name>.npz")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a saved model on a test set, at any T")
     p.add_argument("model", type=Path, help="model file (.npz)")
     add_data_args(p)
-    p.add_argument("--timesteps", "-T", type=int, help="simulate at this T (default: the model's)")
+    p.add_argument(
+        "--timesteps",
+        "-T",
+        type=argtypes.timesteps,
+        help="simulate at this T (default: the model's)",
+    )
     add_set_arg(p)
-    p.add_argument("--test-samples", type=int, help="evaluate on the first N test samples")
+    p.add_argument(
+        "--test-samples", type=argtypes.positive_int, help="evaluate on the first N test samples"
+    )
     p.add_argument(
         "--reassign",
-        type=int,
+        type=argtypes.non_negative_int,
         metavar="N",
         help="re-assign neuron labels from N training samples at this T first",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=argtypes.seed, default=0)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="training and inference samples/s on one core")
     add_data_args(p)
     add_config_args(p)
-    p.add_argument("--neurons", dest="sizes", type=int, nargs="+", default=[100, 400])
-    p.add_argument("--timesteps", dest="steps", type=int, nargs="+", default=[350, 50])
-    p.add_argument("--samples", type=int, default=1000, help="samples per measurement")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--neurons", dest="sizes", type=argtypes.neurons, nargs="+", default=[100, 400]
+    )
+    p.add_argument(
+        "--timesteps", dest="steps", type=argtypes.timesteps, nargs="+", default=[350, 50]
+    )
+    p.add_argument(
+        "--samples", type=argtypes.positive_int, default=1000, help="samples per measurement"
+    )
+    p.add_argument("--seed", type=argtypes.seed, default=0)
     p.set_defaults(func=cmd_bench, embedded=True)
 
 
@@ -77,6 +99,8 @@ def _default_model_path(args: argparse.Namespace, params: NetworkParams) -> Path
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, assign labels on training data, optionally evaluate, and save the model."""
+    if args.out is not None and args.out.suffix != SUFFIX:
+        raise ConfigError(f"--out must end in {SUFFIX} (a model file), got {args.out}")
     params = params_from_args(args)
     train = load_split(args, "train", args.train_samples)
     test = None if args.no_eval else load_split(args, "test", args.test_samples)
@@ -106,6 +130,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Evaluate a saved model, optionally at another T and with labels re-assigned."""
     state = load_model(args.model)
     params = params_from_args(args, base=state.params)
+    check_fixed(args.model, state.params, params)
     state.params = params
     net = Network(state, args.seed)
     if args.reassign:

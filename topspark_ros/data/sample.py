@@ -7,6 +7,7 @@ The files are byte-reproducible: fixed zip timestamps and a seeded selection.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -63,9 +64,10 @@ def balanced_indices(
     return np.asarray(order, dtype=np.intp)
 
 
-def _write_npz(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
-    """Write ``arrays`` as a compressed .npz with fixed timestamps, atomically."""
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as zf:
+def _npz_bytes(arrays: dict[str, npt.NDArray[Any]]) -> bytes:
+    """``arrays`` as the bytes of a compressed .npz with fixed timestamps (byte-reproducible)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
         for key, arr in arrays.items():
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.asarray(arr, order="C"), allow_pickle=False)
@@ -73,6 +75,54 @@ def _write_npz(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, buf.getvalue(), compresslevel=9)
+    return out.getvalue()
+
+
+def _sample_arrays(
+    name: str, root: Path, n_train: int, n_test: int, seed: int
+) -> dict[str, npt.NDArray[Any]]:
+    """The arrays of one sample file: a balanced subset of each split of ``name``, and meta."""
+    rng = np.random.default_rng(seed)
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    for split, count in (("train", n_train), ("test", n_test)):
+        full = load_dataset(name, split, root)
+        try:
+            idx = balanced_indices(full.labels, count, rng)
+        except DataError as err:
+            raise DataError(f"{root / name} {split} split: {err}") from err
+        arrays[f"{split}_images"] = full.images[idx]
+        arrays[f"{split}_labels"] = full.labels[idx]
+    meta = {
+        "source": name,
+        "seed": seed,
+        "n_train": n_train,
+        "n_test": n_test,
+        "balanced": True,
+        "made_by": "topspark make-sample",
+    }
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    return arrays
+
+
+def _prepare_out_dir(out_dir: Path, targets: Sequence[Path]) -> None:
+    """Create ``out_dir``; DataError if it cannot be, or if a target is a directory."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(f"{out_dir}: cannot create output directory ({err.strerror})") from err
+    for target in targets:
+        if target.is_dir():
+            raise DataError(f"{target} is a directory; not replacing it with a sample file")
+
+
+def _write_all(out_dir: Path, files: dict[Path, bytes]) -> None:
+    """Write every file atomically; none replaces its target until all are written and synced."""
+    try:
+        with contextlib.ExitStack() as stack:
+            for path, data in files.items():
+                stack.enter_context(atomic_path(path)).write_bytes(data)
+    except OSError as err:
+        raise DataError(f"{out_dir}: cannot write sample ({err.strerror or err})") from err
 
 
 def make_sample(
@@ -83,44 +133,27 @@ def make_sample(
     seed: int = 0,
     names: Sequence[str] = DATASETS,
 ) -> list[Path]:
-    """Write ``<out_dir>/<name>.npz`` for each dataset from a seeded, class-balanced subset."""
-    if n_train < 0 or n_test < 0:
-        raise DataError(f"sample sizes must be >= 0, got train={n_train} test={n_test}")
-    root = resolve_data_dir(data_dir)
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DataError(f"{out_dir}: cannot create output directory ({err.strerror})") from err
-    written = []
+    """Write ``<out_dir>/<name>.npz`` for each dataset from a seeded, class-balanced subset.
+
+    Every argument is checked and every input read before anything is written, and the files are
+    replaced together, so a failed run leaves the files that were there as they were.
+    """
+    if n_train < 1 or n_test < 1:
+        raise DataError(f"sample sizes must be >= 1, got train={n_train} test={n_test}")
+    if not names:
+        raise DataError("no dataset to sample")
     for name in names:
         check_name(name)
-        rng = np.random.default_rng(seed)
-        arrays: dict[str, npt.NDArray[Any]] = {}
-        for split, count in (("train", n_train), ("test", n_test)):
-            full = load_dataset(name, split, root)
-            try:
-                idx = balanced_indices(full.labels, count, rng)
-            except DataError as err:
-                raise DataError(f"{root / name} {split} split: {err}") from err
-            arrays[f"{split}_images"] = full.images[idx]
-            arrays[f"{split}_labels"] = full.labels[idx]
-        meta = {
-            "source": name,
-            "seed": seed,
-            "n_train": n_train,
-            "n_test": n_test,
-            "balanced": True,
-            "made_by": "topspark make-sample",
-        }
-        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-        path = out_dir / f"{name}.npz"
-        try:
-            _write_npz(path, arrays)
-        except OSError as err:
-            raise DataError(f"{path}: cannot write sample ({err.strerror or err})") from err
-        written.append(path)
-    return written
+    root = resolve_data_dir(data_dir)
+    out_dir = Path(out_dir)
+    targets = [out_dir / f"{name}.npz" for name in names]
+    _prepare_out_dir(out_dir, targets)
+    files = {
+        path: _npz_bytes(_sample_arrays(name, root, n_train, n_test, seed))
+        for name, path in zip(names, targets, strict=True)
+    }
+    _write_all(out_dir, files)
+    return targets
 
 
 def _check_arrays(source: str, images: Any, labels: Any) -> None:
