@@ -60,6 +60,7 @@ setup(
         "matplotlib>=3.5",
         "cyclonedds>=11.0",  # the first release with wheels for CPython 3.10-3.12
         "rosbags>=0.10",  # explicit typestores (get_typestore, Typestore.serialize_cdr)
+        "psutil>=5.9",  # the demo's per-process memory sampling (soak)
     ],
     extras_require={
         "test": [
@@ -69,6 +70,7 @@ setup(
             "mypy>=1.10",
             "types-PyYAML",
             "types-tqdm",
+            "types-psutil",
             "catkin_pkg>=0.5",
             "colcon-core",
             "colcon-ros",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from topspark_ros.data import load_sample
 from topspark_ros.nodes.logs import RecordingLogger
@@ -18,6 +19,17 @@ from topspark_ros.snn.params import load_preset
 from topspark_ros.topspark.experiment import PointResult
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Every hypothesis fuzz test: the same examples on every run, nothing written into the checkout,
+# no deadline (a loaded CI machine), fixtures allowed. Modules set only max_examples.
+settings.register_profile(
+    "topspark",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("topspark")
 
 # test/ros2/ is the ROS 2 tier: real ROS 2 in a private network namespace, run by
 # tools/ros_tests.sh (which sets TOPSPARK_ROS_TIER). The plain suite does not collect it.

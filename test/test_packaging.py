@@ -41,6 +41,7 @@ EXEC_DEPENDS = {
     "python3-yaml",
     "python3-opencv",
     "python3-tqdm",
+    "python3-psutil",
 }
 BUILDTOOL_DEPENDS = {"ament_cmake", "ament_cmake_python", "rosidl_default_generators"}
 # The ROS executables the contract names (ros2 run topspark_ros <name>), and the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,4 +36,16 @@ class Spread:
         return {k: None if v != v else v for k, v in dataclasses.asdict(self).items()}
 
 
-__all__ = ["Spread"]
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float] | None:
+    """The Wilson score interval (95% for z=1.96) of a proportion, as fractions; None without
+    trials. It stays inside 0..1 and is honest for few trials, where the normal one is not."""
+    if trials <= 0:
+        return None
+    p = successes / trials
+    denom = 1.0 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1.0 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+__all__ = ["Spread", "wilson_interval"]

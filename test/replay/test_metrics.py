@@ -71,6 +71,7 @@ def test_accuracy_per_environment_and_before_after_learning(
         "labelled": 7,
         "correct": 4,
         "accuracy": 4 / 7,
+        "ci95": pytest.approx([0.2504542, 0.8417831]),  # Wilson 95%
     }
     table = metrics.accuracy_by_environment(judged)
     assert list(table) == ["lab", "field"]
@@ -80,6 +81,7 @@ def test_accuracy_per_environment_and_before_after_learning(
         "labelled": 0,
         "correct": 0,
         "accuracy": None,
+        "ci95": None,
     }
     field = table["field"]
     assert (field["frames"], field["labelled"], field["correct"]) == (5, 4, 2)
@@ -88,12 +90,14 @@ def test_accuracy_per_environment_and_before_after_learning(
         "labelled": 2,
         "correct": 0,
         "accuracy": 0.0,
+        "ci95": [0.0, pytest.approx(0.6576280)],
     }
     assert field[metrics.AFTER_LEARNING] == {
         "frames": 3,
         "labelled": 2,
         "correct": 2,
         "accuracy": 1.0,
+        "ci95": [pytest.approx(0.3423720), 1.0],
     }
 
 
@@ -230,7 +234,13 @@ def test_summary_of_an_empty_log_is_json_without_nan(new_log: NewLog) -> None:
     json.dumps(summary, allow_nan=False)
     assert summary["speed"]["realtime_factor"] is None
     assert summary["speed"]["replayed_fraction"] is None
-    assert summary["accuracy"] == {"frames": 0, "labelled": 0, "correct": 0, "accuracy": None}
+    assert summary["accuracy"] == {
+        "frames": 0,
+        "labelled": 0,
+        "correct": 0,
+        "accuracy": None,
+        "ci95": None,
+    }
     assert summary["environments"] == {}
     assert summary["latency"]["latency_ms"]["median"] is None
     assert summary["battery"]["start_fraction"] is None

@@ -174,9 +174,12 @@ def test_render_summary(scenario_log: ReplayLog) -> None:
         "600 frames over 60.0 s of bag time in 12.0 s (5.00x real time, 50 frames/s)"
     )
     assert lines[1:] == [
-        "accuracy 83.3% of 600 labelled",
-        "  lab   90.0% of 300",
-        "  field 76.7% of 300 (before learning 50.0% of 100, after 90.0% of 200)",
+        "accuracy 83.3% of 600 frames (95% CI 80-86%), labelled",
+        "  lab   90.0% of 300 frames (95% CI 86-93%)",
+        (
+            "  field 76.7% of 300 frames (95% CI 72-81%); before learning 50.0% of 100 frames "
+            "(95% CI 40-60%, too few frames to judge), after 90.0% of 200 frames (95% CI 85-93%)"
+        ),
         "time at T: T=30 25.0%, T=60 41.7%, T=100 33.3% (2 changes)",
         "energy 790 uJ total, 1.32 uJ per frame; SNN latency median 2.39 ms, p99 3.96 ms",
         "battery 80.0% -> 20.0%",

@@ -56,7 +56,8 @@ START_S = 150.0  # nodes JIT-compiling on a shared 2-core machine
 STOP_S = 30.0  # launch escalates SIGINT -> SIGTERM (5 s) -> SIGKILL (10 s more) by itself
 CLI_S = 60.0
 LIST_S = 20.0  # one listing call (node list, lifecycle get, topic list)
-SPIN = ("--no-daemon", "--spin-time", "1")  # discovery time of each ros2 CLI call
+SPIN = ("--no-daemon", "--spin-time")  # + the discovery time of each ros2 CLI call (s)
+SPIN_S = (1, 1, 2, 2, 3, 3, 4, 4, 5, 5)  # per try: a loaded machine can need longer
 NOT_FOUND_TRIES = 5  # discovery within --spin-time can miss a node on a loaded machine
 PROFILE_TS = {p.timesteps for p in load_profile(default_profile_path()).points}
 
@@ -133,6 +134,12 @@ class Launch:
         assert alive == [], f"node processes outlived the launch: {alive}"
         return code
 
+    def state(self) -> str:
+        """For a failure message: which node processes run, and the end of the launch output."""
+        running = {pid: _running(pid) for pid in self.node_pids}
+        tail = "\n".join(self.text().splitlines()[-40:])
+        return f"\nnode processes running: {running}\nlaunch output (end):\n{tail}"
+
     def close(self) -> None:
         """Kill whatever is left of the launch's process group, and the nodes."""
         if self.popen.poll() is None:
@@ -167,6 +174,7 @@ class Ros2:
     def __init__(self, env: Mapping[str, str], cwd: Path) -> None:
         self.env = dict(env)
         self.cwd = cwd
+        self.launch: Launch | None = None  # the launch under test, for failure messages
 
     def run(self, *args: str, check: bool = True, timeout_s: float = CLI_S) -> str:
         """``ros2 ARGS``; its stdout (stderr too when it fails). A verb that did not discover
@@ -189,35 +197,42 @@ class Ros2:
             assert done.returncode == 0, f"ros2 {' '.join(args)}: {done.stdout}{done.stderr}"
         return done.stdout + ("" if done.returncode == 0 else done.stderr)
 
-    def until(self, args: Sequence[str], wanted: set[str], tries: int = 10) -> set[str]:
-        """Run ``ros2 ARGS`` until its output lines include ``wanted``; the lines. A call that
-        hangs counts as a miss: ``lifecycle get`` waits without a timeout for the service of
-        every lifecycle node it discovered, and one it half-discovered can keep it waiting."""
+    def until(self, args: Sequence[str], wanted: set[str]) -> set[str]:
+        """Run ``ros2 ARGS --no-daemon --spin-time S`` (S growing, ``SPIN_S``) until its output
+        lines include ``wanted``; the lines. A call that hangs counts as a miss: ``lifecycle
+        get`` waits without a timeout for the service of every lifecycle node it discovered,
+        and one it half-discovered can keep it waiting. On failure the message holds what the
+        launch printed and which of its node processes still run (``self.launch``)."""
         lines: set[str] = set()
-        for _ in range(tries):
+        for spin_s in SPIN_S:
+            call = [*args, *SPIN, str(spin_s)]
             try:
-                lines = set(self.run(*args, check=False, timeout_s=LIST_S).splitlines())
+                lines = set(self.run(*call, check=False, timeout_s=LIST_S).splitlines())
             except subprocess.TimeoutExpired:
-                print(f"ros2 {' '.join(args)}: no answer in {LIST_S} s, again")
+                print(f"ros2 {' '.join(call)}: no answer in {LIST_S} s, again")
                 continue
             if wanted <= lines:
                 return lines
             time.sleep(0.2)
-        raise AssertionError(f"ros2 {' '.join(args)} never listed {sorted(wanted - lines)}")
+        context = "" if self.launch is None else self.launch.state()
+        raise AssertionError(
+            f"ros2 {' '.join(args)} never listed {sorted(wanted - lines)}; it listed "
+            f"{sorted(lines)}{context}"
+        )
 
     def nodes(self, wanted: set[str]) -> set[str]:
         """``ros2 node list`` once it lists ``wanted``."""
-        return self.until(["node", "list", *SPIN], wanted)
+        return self.until(["node", "list"], wanted)
 
     def states(self, wanted: Mapping[str, str]) -> None:
         """``ros2 lifecycle get`` of every node until each is in its wanted state."""
         lines = {f"{node}: {state}" for node, state in wanted.items()}
-        self.until(["lifecycle", "get", *SPIN], lines)
+        self.until(["lifecycle", "get"], lines)
 
     def topics(self, wanted: Mapping[str, str]) -> set[str]:
         """``ros2 topic list -t`` once it lists every topic of ``wanted`` with its type."""
         lines = {f"{topic} [{msgtype}]" for topic, msgtype in wanted.items()}
-        return self.until(["topic", "list", "-t", *SPIN], lines)
+        return self.until(["topic", "list", "-t"], lines)
 
     def echo(self, topic: str, msgtype: str, *qos: str) -> dict[str, Any]:
         """One message of ``topic`` (``ros2 topic echo --once``) as a dict."""
@@ -288,13 +303,14 @@ def env(domain_id: int, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def start(env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
+def start(env: dict[str, str], tmp_path: Path, ros2: Ros2) -> Iterator[Any]:
     """``start(FILE, *ARGS)``: a Launch in tmp_path (learner checkpoints land there), killed
-    after the test whatever happened."""
+    after the test whatever happened; ``ros2`` reports on it when a listing fails."""
     launches: list[Launch] = []
 
     def _start(name: str, *args: str) -> Launch:
         launches.append(Launch(name, args, env, tmp_path))
+        ros2.launch = launches[-1]
         return launches[-1]
 
     yield _start

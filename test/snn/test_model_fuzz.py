@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -24,13 +24,7 @@ from topspark_ros.snn.model_io import load_model, save_model
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.state import ModelState
 
-FUZZ = settings(
-    max_examples=120,
-    deadline=None,
-    derandomize=True,  # seeded: the same examples on every run
-    database=None,  # and nothing written into the checkout
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = settings(max_examples=120)  # the rest: the 'topspark' profile (test/conftest.py)
 MEMBERS = ("weights", "theta", "assignments", "meta")
 
 

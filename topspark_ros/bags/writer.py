@@ -3,6 +3,8 @@
 The bag is written under its own name inside a hidden sibling directory and renamed to its path
 only when closed, so a reader never sees a half-written bag, an existing bag at that path
 survives a failed write, and the storage files inside carry the bag's name, not a temporary one.
+The hidden directory is a marked staging directory (``io_utils.make_staging_dir``): one that a
+killed run left behind is removed by the next write to the same path.
 Only a bag this writer made (``custom_data`` marker in its metadata) holding nothing but its own
 files is ever replaced; anything else at the path is refused with a BagError, untouched.
 Every connection stores its message definition (custom ``msg/`` types included), so ``ros2 bag
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,7 @@ from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, W
 
 from topspark_ros.bags.codec import BagCodec
 from topspark_ros.errors import BagError
+from topspark_ros.io_utils import STAGING_MARKER, make_staging_dir, remove_stale_staging
 
 STORAGES: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
 # zstd compression as ros2 bag applies it to each storage.
@@ -34,11 +36,7 @@ METADATA = "metadata.yaml"
 # custom_data entry of every bag this writer makes: only such a bag is ever replaced
 MARKER_KEY = "topspark_ros.writer"
 MARKER_VALUE = "BagWriter"
-
-
-def _hidden_sibling(path: Path, tag: str) -> Path:
-    """A not-yet-existing hidden path beside ``path``."""
-    return path.with_name(f".{path.name}.{tag}-{secrets.token_hex(4)}")
+STAGE_TAG = "partial"  # the bag is written in the hidden sibling ``.NAME.partial-XXXXXXXX``
 
 
 def _bag_info(path: Path) -> dict[str, Any] | None:
@@ -124,8 +122,7 @@ class BagWriter:
             raise BagError(refusal)
         self.storage = storage
         self.codec = BagCodec() if codec is None else codec
-        self._stage = _hidden_sibling(self.path, "partial")
-        self._tmp = self._stage / self.path.name
+        self._stage: Path | None = None  # the staging directory, while open
         self._writer: Writer | None = None
         self._connections: dict[str, tuple[str, Connection]] = {}
         self.count = 0
@@ -135,15 +132,20 @@ class BagWriter:
         if self._writer is not None:
             raise BagError(f"bag {self.path} is already open for writing")
         try:
-            self._stage.mkdir(parents=True)
-            writer = Writer(self._tmp, version=VERSION, storage_plugin=STORAGES[self.storage])
+            remove_stale_staging(self.path, STAGE_TAG)  # left by earlier runs that were killed
+            self._stage = make_staging_dir(self.path, STAGE_TAG)
+            plugin = STORAGES[self.storage]
+            writer = Writer(self._stage / self.path.name, version=VERSION, storage_plugin=plugin)
             writer.set_custom_data(MARKER_KEY, MARKER_VALUE)
             if self.compress:
                 writer.set_compression(COMPRESSION[self.storage], CompressionFormat.ZSTD)
             writer.open()
         except (WriterError, OSError) as err:
-            shutil.rmtree(self._stage, ignore_errors=True)
+            self._discard()
             raise BagError(f"cannot write bag {self.path}: {err}") from err
+        except BaseException:
+            self._discard()
+            raise
         self._writer = writer
         return self
 
@@ -179,22 +181,41 @@ class BagWriter:
         try:
             writer.close()
         except (WriterError, OSError) as err:
-            shutil.rmtree(self._stage, ignore_errors=True)
+            self._discard()
             raise BagError(f"cannot finish bag {self.path}: {err}") from err
         except BaseException:  # e.g. Ctrl-C while closing: leave nothing half-written behind
-            shutil.rmtree(self._stage, ignore_errors=True)
+            self._discard()
             raise
         refusal = replace_refusal(self.path)  # what is there may have changed while writing
         if refusal is not None:
-            shutil.rmtree(self._stage, ignore_errors=True)
+            self._discard()
             raise BagError(refusal)
-        old = _hidden_sibling(self.path, "old")
-        if self.path.exists():
-            os.replace(self.path, old)
-        os.replace(self._tmp, self.path)
-        shutil.rmtree(self._stage, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+        self._swap_in()
         return self.path
+
+    def _swap_in(self) -> None:
+        """Rename the staged bag to ``path``; the old bag there goes into the stage, removed
+        with it. Stopped half-way, the old bag is put back (the stage is kept if it cannot be)."""
+        stage = self._stage
+        assert stage is not None  # set by open, which _require checked
+        old = stage / f"{self.path.name}.old"
+        try:
+            if self.path.exists():
+                os.replace(self.path, old)
+            os.replace(stage / self.path.name, self.path)
+        except BaseException as err:
+            if old.exists() and not self.path.exists():
+                with contextlib.suppress(OSError):
+                    os.replace(old, self.path)
+            if old.exists():  # it holds the old bag: keep it, unmarked, for no run to remove
+                with contextlib.suppress(OSError):
+                    (stage / STAGING_MARKER).unlink()
+                self._stage = None
+            self._discard()
+            if isinstance(err, OSError):
+                raise BagError(f"cannot move bag into place {self.path}: {err}") from err
+            raise
+        self._discard()
 
     def abort(self) -> None:
         """Discard what was written; ``path`` keeps what it held."""
@@ -202,7 +223,13 @@ class BagWriter:
         if writer is not None:
             with contextlib.suppress(Exception):
                 writer.abort()
-        shutil.rmtree(self._stage, ignore_errors=True)
+        self._discard()
+
+    def _discard(self) -> None:
+        """Remove the staging directory and what it holds."""
+        stage, self._stage = self._stage, None
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
 
     def _require(self) -> Writer:
         if self._writer is None:

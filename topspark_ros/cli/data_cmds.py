@@ -10,6 +10,7 @@ from topspark_ros.cli import args as argtypes
 from topspark_ros.data.datasets import DATASETS, ENV_VAR, user_cache_dir
 from topspark_ros.data.download import MIRRORS, download_dataset
 from topspark_ros.data.sample import default_sample_dir, make_sample
+from topspark_ros.io_utils import check_output_dir
 
 
 def _size(paths: list[Path]) -> str:
@@ -27,6 +28,7 @@ def default_download_dir() -> Path:
 def cmd_make_sample(args: argparse.Namespace) -> int:
     """Write the embedded sample (one .npz per dataset) and print a one-line summary."""
     out = Path(args.out) if args.out else default_sample_dir()
+    check_output_dir(out, "--out", [f"{name}.npz" for name in DATASETS])
     paths = make_sample(out, args.data_dir, args.train, args.test, args.seed)
     names = ", ".join(p.name for p in paths)
     print(
@@ -39,6 +41,7 @@ def cmd_make_sample(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     """Download one dataset's four IDX files and print a one-line summary."""
     dest = Path(args.dest) if args.dest else default_download_dir()
+    check_output_dir(dest / args.name, "--dest")
     target = download_dataset(args.name, dest, args.base_url, args.timeout)
     files = sorted(target.glob("*-ubyte.gz"))
     print(f"downloaded {args.name} to {target} ({len(files)} files, {_size(files)})")

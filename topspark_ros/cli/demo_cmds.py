@@ -90,29 +90,35 @@ def demo_options(args: argparse.Namespace) -> DemoOptions:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the demo; exit 0 when it ran to the end, 130 on Ctrl-C, 1 if a node died."""
+    """Run the demo; exit 0 when it ran to the end, 1 if a node died, 128 + the signal when
+    Ctrl-C, SIGTERM or SIGHUP stopped it (the report is written in every case)."""
+    from topspark_ros.demo.memory import render_memory
     from topspark_ros.demo.run import run_demo
-    from topspark_ros.demo.view import energy_ratio
+    from topspark_ros.demo.view import EnergyTotals, energy_ratio
     from topspark_ros.replay.metrics import summarize
-    from topspark_ros.replay.records import INTERRUPTED
     from topspark_ros.replay.report import render_summary
 
     options = demo_options(args)
     result = run_demo(options)
     print(render_summary(summarize(result.log)))
-    mine, theirs, ratio = energy_ratio(result.log, result.baseline)
+    totals = EnergyTotals.of(result.log.classifications), EnergyTotals.of(result.baseline)
+    mine, theirs, ratio = energy_ratio(*totals)
     if mine is not None and theirs is not None and ratio is not None:
         print(
             f"energy per frame {1e6 * mine:.0f} uJ against {1e6 * theirs:.0f} uJ at fixed "
             f"T={options.baseline_timesteps}: ratio {ratio:.2f}"
         )
+    if result.memory is not None:
+        memory = render_memory(result.memory.summary())
+        if memory:
+            print(memory)
     print(f"report in {options.out}")
     if result.failed:
         print(f"error: {result.failed}; the other nodes were stopped", file=sys.stderr)
         return 1
-    if result.stopped == INTERRUPTED:
-        print(f"error: {INTERRUPTED}; report written", file=sys.stderr)
-        return 130
+    if result.stopped:
+        print(f"error: {result.stopped}; report written", file=sys.stderr)
+        return result.stop_code
     return 0
 
 

@@ -23,7 +23,7 @@ from topspark_ros.cli.node_cmds import TRANSPORTS, choose_transport
 from topspark_ros.data import load_sample
 from topspark_ros.data.render import RENDER_ENCODINGS
 from topspark_ros.data.scenario import ScenarioConfig
-from topspark_ros.io_utils import atomic_write_bytes
+from topspark_ros.io_utils import atomic_write_bytes, check_output_dir, check_output_file
 from topspark_ros.packaged import default_profile_path
 from topspark_ros.ros.dds.latency import (
     LatencySettings,
@@ -127,6 +127,10 @@ def train_model(n_neurons: int, timesteps: int, path: Path, seed: int = 0) -> Pa
 
 def cmd_latency(args: argparse.Namespace) -> int:
     """Run the benchmark, print a table and a summary line, optionally write JSON."""
+    if args.out is not None:  # checked before the run: a bad path must not cost the results
+        check_output_file(args.out, "--out")
+    if args.log_dir is not None:
+        check_output_dir(args.log_dir, "--log-dir")
     record: dict[str, object] = {}
     transport = choose_transport(args.transport)
     timesteps = args.timesteps

@@ -11,7 +11,7 @@ import contextlib
 import sys
 
 from topspark_ros import __version__
-from topspark_ros.errors import TopsparkError
+from topspark_ros.errors import Interrupted, TopsparkError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for annotations only: argparse and the rest load inside ``main``
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # for annotations only: argparse and the rest load inside ``m
     from typing import Any, NoReturn
 
 EXIT_ERROR = 1  # known bad input or environment: one ``error:`` line
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); usage errors exit 2 (``args.Parser``)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT; SIGTERM 143, SIGHUP 129); usage errors exit 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,60 +40,81 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupted() -> int:
-    """Report Ctrl-C in one line; the exit status for it."""
-    print("error: interrupted", file=sys.stderr)
-    return EXIT_INTERRUPTED
+def _interrupted(err: BaseException | None = None) -> int:
+    """Report Ctrl-C (or SIGTERM/SIGHUP) in one line; the exit status for it (128 + signal)."""
+    from topspark_ros.errors import stop_exit_code, stop_reason
+
+    print(f"error: {stop_reason(err)}", file=sys.stderr)
+    return stop_exit_code(err)
 
 
 class _Interrupts:
-    """While active, Ctrl-C raises KeyboardInterrupt as Python's own handler does, and is
-    remembered, because Python can lose it while modules load: C code importing a module turns
-    it into an ImportError (numpy's C extension importing ``datetime``) or drops it (numpy.random's
+    """The one signal policy of every command: while active, SIGINT, SIGTERM and SIGHUP raise
+    ``Interrupted`` (a KeyboardInterrupt), so a stop signal cleans up exactly as Ctrl-C does
+    (children stopped, staging removed, reports written). The signal is remembered, because
+    Python can lose the exception while modules load: C code importing a module turns it into
+    an ImportError (numpy's C extension importing ``datetime``) or drops it (numpy.random's
     init), and one raised in a weakref callback (importlib's module locks) is only printed as
-    "Exception ignored". ``check`` raises a Ctrl-C that was seen again."""
+    "Exception ignored". ``check`` raises a signal that was seen again."""
 
     def __init__(self) -> None:
-        self.seen = False
-        self._handler: Any = None
+        self.seen: Interrupted | None = None
+        self._handlers: dict[int, Any] = {}
         self._hook: Any = None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        """The SIGINT handler."""
-        self.seen = True
-        raise KeyboardInterrupt
+        """The handler of each stop signal."""
+        self.seen = Interrupted(signum)
+        raise self.seen
 
     def _unraisable(self, unraisable: Any) -> None:
-        """sys.unraisablehook: a lost KeyboardInterrupt is not printed (``check`` raises it)."""
+        """sys.unraisablehook: a stop signal lost where Python can only drop it (a weakref
+        callback, a ctypes callback: LLVM calling back while numba compiles) is not printed but
+        delivered again, so that it is raised at the next point where it can be."""
+        import signal
+        import threading
+
         if not isinstance(unraisable.exc_value, KeyboardInterrupt):
             self._hook(unraisable)
+        elif self.seen is not None and threading.current_thread() is threading.main_thread():
+            # from another thread: raised here, in the hook, it would be dropped again
+            threading.Thread(target=signal.raise_signal, args=(self.seen.signum,)).start()
 
     def check(self) -> None:
-        """Raise KeyboardInterrupt if a Ctrl-C came (and was lost, or we would not be here)."""
-        if self.seen:
-            raise KeyboardInterrupt
+        """Raise the stop signal that came (and was lost, or we would not be here)."""
+        if self.seen is not None:
+            raise self.seen
 
     def __enter__(self) -> _Interrupts:
         import signal
 
-        # only in place of Python's default handler, and only in the main thread
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            with contextlib.suppress(ValueError):
-                self._handler = signal.signal(signal.SIGINT, self)
-                self._hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
+        defaults = {
+            signal.SIGINT: signal.default_int_handler,
+            signal.SIGTERM: signal.SIG_DFL,
+            signal.SIGHUP: signal.SIG_DFL,
+        }
+        # only in place of Python's default handlers, and only in the main thread
+        for signum, default in defaults.items():
+            if signal.getsignal(signum) is default:
+                with contextlib.suppress(ValueError):
+                    self._handlers[signum] = signal.signal(signum, self)
+        if self._handlers:
+            self._hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         return self
 
     def __exit__(self, *exc: object) -> None:
         import signal
 
-        if self._handler is not None:
-            signal.signal(signal.SIGINT, self._handler)
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
+        if self._handlers:
             sys.unraisablehook = self._hook
-            self._handler = self._hook = None
+        self._handlers, self._hook = {}, None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit code (1 for known errors, 130 on Ctrl-C).
+    """Run one command; return its exit code (1 for known errors, 130 on Ctrl-C, 143 on
+    SIGTERM, 129 on SIGHUP).
 
     Usage errors raise ``SystemExit(2)`` from the parser, after one ``error:`` line.
     """
@@ -107,14 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = args.func(args)
     except TopsparkError as err:
         if interrupts.seen:
-            return _interrupted()
+            return _interrupted(interrupts.seen)
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        return _interrupted()
+    except KeyboardInterrupt as err:
+        return _interrupted(interrupts.seen or err)
     except Exception:
-        if interrupts.seen:  # an error that Ctrl-C caused (see _Interrupts)
-            return _interrupted()
+        if interrupts.seen:  # an error that a stop signal caused (see _Interrupts)
+            return _interrupted(interrupts.seen)
         raise
     return code
 
@@ -123,8 +144,8 @@ def run() -> NoReturn:
     """Console-script entry point: exit with ``main()``'s code (130 on Ctrl-C at any moment)."""
     try:
         code = main()
-    except KeyboardInterrupt:  # Ctrl-C while an error was being reported
-        code = _interrupted()
+    except KeyboardInterrupt as err:  # a stop signal while an error was being reported
+        code = _interrupted(err)
     sys.exit(code)
 
 

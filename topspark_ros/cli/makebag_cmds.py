@@ -14,6 +14,7 @@ from topspark_ros.cli.common import add_data_source_args, progress_bar
 from topspark_ros.data.render import RENDER_ENCODINGS
 from topspark_ros.data.scenario import ScenarioConfig, message_counts
 from topspark_ros.errors import BagError
+from topspark_ros.io_utils import check_output_parent
 
 SECTION = "scenario"
 # flag (argparse dest) -> ScenarioConfig field it overrides
@@ -59,6 +60,7 @@ def cmd_make_bag(args: argparse.Namespace) -> int:
     refusal = replace_refusal(Path(args.out))  # before any work; BagWriter checks again
     if refusal is not None:
         raise BagError(refusal)
+    check_output_parent(args.out, "OUT")  # the bag is staged beside OUT and renamed into it
     cfg = scenario_from_args(args)
     total = message_counts(cfg)[cfg.camera_topic]
     with progress_bar(total, "frames") as progress:

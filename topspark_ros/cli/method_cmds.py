@@ -8,6 +8,7 @@ from pathlib import Path
 from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import add_config_args, add_data_args, load_split, params_from_args
 from topspark_ros.energy import load_energy_model
+from topspark_ros.io_utils import check_output_dir
 from topspark_ros.snn.params import RULES
 from topspark_ros.topspark.experiment import PointResult
 from topspark_ros.topspark.sensitivity import (
@@ -18,6 +19,15 @@ from topspark_ros.topspark.sensitivity import (
     write_sensitivity,
 )
 from topspark_ros.topspark.sweep import DEFAULT_TIMESTEPS, run_sweep, sweep_specs, write_results
+
+# The files each command writes in its --out directory, checked before the work.
+SWEEP_FILES = ("sweep.csv", "sweep.json", "accuracy_vs_t.png", "energy_vs_t.png")
+SENSITIVITY_FILES = (
+    "sensitivity.csv",
+    "sensitivity.json",
+    "ranking.md",
+    "sensitivity.png",
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,6 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Train and evaluate a fresh network per (N, rule, T); write CSV, JSON and plots."""
+    check_output_dir(args.out, "--out", SWEEP_FILES)
     base = params_from_args(args, enhanced=False)
     train = load_split(args, "train", args.train_samples)
     test = load_split(args, "test", args.test_samples)
@@ -98,6 +109,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Perturb each parameter one at a time at each T; write the ranked table and heat map."""
+    check_output_dir(args.out, "--out", SENSITIVITY_FILES)
     base = params_from_args(args, enhanced=False).replace(n_neurons=args.neurons)
     train = load_split(args, "train", args.train_samples)
     test = load_split(args, "test", args.test_samples)

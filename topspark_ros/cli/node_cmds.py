@@ -95,7 +95,10 @@ def choose_transport(requested: str, logger: LoggerLike | None = None) -> str:
 
 
 def cmd_node(args: argparse.Namespace) -> int:
-    """Run the node until SIGINT/SIGTERM; exit 1 if its worker failed."""
+    """Run the node until SIGINT/SIGTERM (or its starter's death); exit 1 if its worker failed."""
+    from topspark_ros.lifeline import die_with_parent
+
+    die_with_parent()
     spec = node_spec(args.name)
     cfg = node_config(spec, args.params, args.overrides, args.namespace)
     logging.basicConfig(

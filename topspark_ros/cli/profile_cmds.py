@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from topspark_ros.cli import args as argtypes
+from topspark_ros.io_utils import check_output_file
 from topspark_ros.topspark.profile import (
     DEFAULT_BASELINE_TIMESTEPS,
     Profile,
@@ -127,6 +128,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     """Write the profile of the chosen series, print its table and the selected T."""
+    check_output_file(args.out, "--out")
     source, records = read_sweep_records(args.results)
     series = _choose_series(source, records, args)
     baseline = default_baseline(records, series) if args.baseline is None else args.baseline

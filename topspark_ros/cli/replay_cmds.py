@@ -14,6 +14,7 @@ from topspark_ros.bags.reader import ROLES
 from topspark_ros.bags.writer import STORAGES
 from topspark_ros.cli.node_cmds import node_config
 from topspark_ros.errors import ConfigError
+from topspark_ros.io_utils import check_output_dir
 from topspark_ros.ros.wiring import ROBOT_NODES
 
 if TYPE_CHECKING:
@@ -92,8 +93,12 @@ def _split_overrides(items: list[str]) -> dict[str, list[str]]:
 
 def options_from_args(args: argparse.Namespace) -> ReplayOptions:
     """The replay's options: params file, then --set, then --model / --profile."""
+    from topspark_ros.config import read_yaml
     from topspark_ros.replay.run import ReplayOptions
+    from topspark_ros.ros.params_file import check_sections
 
+    if args.params:  # a misspelt or missing node section would otherwise be ignored silently
+        check_sections(read_yaml(args.params, "parameter file"), ROBOT_NODES, args.params)
     overrides = _split_overrides(args.overrides)
     configs: dict[str, Any] = {
         name: node_config(spec, args.params, overrides[name], "")
@@ -119,12 +124,13 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    """Replay, print the summary; exit 1 if the bag broke off mid-way, 130 on Ctrl-C."""
+    """Replay, print the summary; exit 1 if the bag broke off mid-way, 128 + the signal when
+    Ctrl-C (130), SIGTERM or SIGHUP stopped it."""
     from topspark_ros.replay.metrics import summarize
-    from topspark_ros.replay.records import INTERRUPTED
     from topspark_ros.replay.report import render_summary
     from topspark_ros.replay.run import replay
 
+    check_output_dir(args.out, "--out")  # before the replay: a bad path must not cost the run
     options = options_from_args(args)
     bar: tqdm[Any] | None = None
 
@@ -145,9 +151,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     print(f"outputs in {options.out}")
     if log.complete:
         return 0
-    if log.stopped == INTERRUPTED:
-        print(f"error: {INTERRUPTED}; partial results written", file=sys.stderr)
-        return 130
+    if log.stop_code:  # Ctrl-C, SIGTERM or SIGHUP: 128 + the signal
+        print(f"error: {log.stopped}; partial results written", file=sys.stderr)
+        return log.stop_code
     print(f"error: {log.stopped}; partial results written", file=sys.stderr)
     return 1
 

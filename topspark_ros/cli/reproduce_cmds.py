@@ -10,11 +10,30 @@ from pathlib import Path
 
 from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import add_config_args, params_from_args
+from topspark_ros.cli.method_cmds import SENSITIVITY_FILES, SWEEP_FILES
 from topspark_ros.data import Dataset, load_data
 from topspark_ros.energy import load_energy_model
 from topspark_ros.errors import ConfigError
+from topspark_ros.io_utils import check_output_dir
 from topspark_ros.topspark.report import render
 from topspark_ros.topspark.reproduce import Plan, run_all
+
+# What reproduce writes in its --out directory (and its sweep/ and sensitivity/ folders).
+REPORT_FILES = (
+    "claims.csv",
+    "claims.json",
+    "claim_runs.csv",
+    "claim_runs.json",
+    "profile.yaml",
+    "report.md",
+)
+
+
+def check_out(out: Path) -> None:
+    """ConfigError before the work unless every output of a reproduction can be written."""
+    check_output_dir(out, "--out", REPORT_FILES)
+    check_output_dir(out / "sweep", "--out", SWEEP_FILES)
+    check_output_dir(out / "sensitivity", "--out", SENSITIVITY_FILES)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +65,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Run the plan, print progress lines, write every step's files and report.md."""
+    check_out(args.out)
     plan = Plan.quick() if args.quick else Plan.full()
     if args.seeds:
         try:

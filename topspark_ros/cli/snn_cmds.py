@@ -20,6 +20,7 @@ from topspark_ros.cli.common import (
 )
 from topspark_ros.data import load_sample
 from topspark_ros.errors import ConfigError
+from topspark_ros.io_utils import check_output_file
 from topspark_ros.snn.model_check import check_fixed
 from topspark_ros.snn.model_io import SUFFIX, load_model, save_model
 from topspark_ros.snn.network import Network
@@ -98,10 +99,15 @@ def _default_model_path(args: argparse.Namespace, params: NetworkParams) -> Path
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train, assign labels on training data, optionally evaluate, and save the model."""
+    """Train, assign labels on training data, optionally evaluate, and save the model.
+
+    --out is checked first and written (atomically) last: a bad path costs no training, and a
+    run stopped at any point, evaluation included, leaves the file that was there untouched.
+    """
     if args.out is not None and args.out.suffix != SUFFIX:
         raise ConfigError(f"--out must end in {SUFFIX} (a model file), got {args.out}")
     params = params_from_args(args)
+    path = check_output_file(args.out or _default_model_path(args, params), "--out")
     train = load_split(args, "train", args.train_samples)
     test = None if args.no_eval else load_split(args, "test", args.test_samples)
     net = Network.fresh(params, args.seed)
@@ -113,7 +119,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     n_assign = min(args.assign_samples, len(train))
     with progress_bar(n_assign, "assign") as bar:
         assign(net, train.images[:n_assign], train.labels[:n_assign], bar)
-    out = save_model(args.out or _default_model_path(args, params), net.state)
     summary = (
         f"trained N{params.n_neurons} T={params.timesteps} {params.rule} on {args.dataset}: "
         f"{stats.samples} samples in {stats.seconds:.1f} s ({stats.samples_per_s:.0f}/s)"
@@ -122,6 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         with progress_bar(len(test), "eval") as bar:
             result = evaluate(net, test.images, test.labels, bar)
         summary += f"; test accuracy {100 * result.accuracy:.2f}% on {len(test)} samples"
+    out = save_model(path, net.state)
     print(f"{summary}; model -> {out}")
     return 0
 

@@ -7,21 +7,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from topspark_ros.demo.view import energy_ratio
+from topspark_ros.demo.memory import MEMORY_CSV
+from topspark_ros.demo.view import EnergyTotals, energy_ratio
 from topspark_ros.replay.report import write_report
 from topspark_ros.topspark.outputs import pyplot, save_figure
 
 if TYPE_CHECKING:
-    from topspark_ros.demo.monitor import DemoMonitor
     from topspark_ros.demo.run import DemoResult
 
 ENERGY_PLOT = "energy_vs_fixed.png"
 
 
-def demo_summary(result: DemoResult, monitor: DemoMonitor) -> dict[str, Any]:
+def demo_summary(result: DemoResult) -> dict[str, Any]:
     """The demo's own summary keys: energy per frame against the fixed-T run, and how it ended."""
-    log, baseline = monitor.log, monitor.baseline
-    mine, theirs, ratio = energy_ratio(log, baseline)
+    log, baseline = result.log, result.baseline
+    totals = EnergyTotals.of(log.classifications), EnergyTotals.of(baseline)
+    mine, theirs, ratio = energy_ratio(*totals)
     fixed = baseline[0][1].timesteps if baseline else None
     return {
         "demo": {
@@ -35,13 +36,14 @@ def demo_summary(result: DemoResult, monitor: DemoMonitor) -> dict[str, Any]:
             "stopped": result.stopped,
             "failed": result.failed,
             "exit_codes": dict(result.exit_codes),
+            "memory": {} if result.memory is None else result.memory.summary(),
         }
     }
 
 
-def plot_energy_vs_fixed(monitor: DemoMonitor, path: Path) -> Path | None:
+def plot_energy_vs_fixed(result: DemoResult, path: Path) -> Path | None:
     """Cumulative modelled energy of the adaptive run and the fixed-T run over time."""
-    log, baseline = monitor.log, monitor.baseline
+    log, baseline = result.log, result.baseline
     if not log.classifications or not baseline:
         return None
     plt = pyplot()
@@ -62,13 +64,15 @@ def plot_energy_vs_fixed(monitor: DemoMonitor, path: Path) -> Path | None:
     return save_figure(fig, path)
 
 
-def write_demo_report(result: DemoResult, monitor: DemoMonitor, out: Path) -> list[Path]:
-    """summary.json (replay summary + ``demo``), the stream CSVs, the plots and the energy one;
-    called once the transport is closed, so the monitor no longer changes."""
-    paths = write_report(monitor.log, out, demo_summary(result, monitor))
-    drawn = plot_energy_vs_fixed(monitor, out / ENERGY_PLOT)
+def write_demo_report(result: DemoResult, out: Path) -> list[Path]:
+    """summary.json (replay summary + ``demo``), the stream CSVs, the plots and the energy one,
+    from the result's whole log (read back from the monitor's spool once the run ended)."""
+    paths = write_report(result.log, out, demo_summary(result))
+    drawn = plot_energy_vs_fixed(result, out / ENERGY_PLOT)
     if drawn is not None:
         paths.append(drawn)
+    if result.memory is not None and result.memory.samples:
+        paths.append(result.memory.write_csv(out / MEMORY_CSV))
     return paths
 
 

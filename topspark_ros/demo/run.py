@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from topspark_ros.demo.memory import RssSampler
 from topspark_ros.demo.monitor import BASELINE, DemoMonitor
 from topspark_ros.demo.report import write_demo_report
 from topspark_ros.demo.view import render
-from topspark_ros.errors import ConfigError
+from topspark_ros.errors import ConfigError, stop_exit_code, stop_reason
 from topspark_ros.nodes.messages import Classification
 from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.packaged import default_model_path, default_profile_path
-from topspark_ros.replay.records import INTERRUPTED, ReplayLog
+from topspark_ros.replay.records import ReplayLog
 from topspark_ros.ros.dds.names import check_domain_id
 from topspark_ros.ros.dds.processes import (
     NodeProcess,
@@ -75,13 +76,15 @@ class DemoOptions:
 class DemoResult:
     """How the demo ended: the log, exit codes by process, and a failure or stop reason."""
 
-    log: ReplayLog
-    baseline: list[tuple[int, Classification]]  # the fixed-T node's results
+    log: ReplayLog  # the whole run's, once it ended
+    baseline: list[tuple[int, Classification]]  # the fixed-T node's results, once it ended
     transport: str = "dds"
     domain_id: int = 0
     exit_codes: dict[str, int] = field(default_factory=dict)
-    stopped: str = ""
+    stopped: str = ""  # why a stop signal ended it ('interrupted', 'stopped by SIGTERM')
+    stop_code: int = 0  # the exit status for that signal (128 + its number)
     failed: str = ""
+    memory: RssSampler | None = None  # RSS of every process over the run
 
 
 def _check(options: DemoOptions) -> None:
@@ -225,33 +228,41 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> DemoResult:
     via = options.transport
     neurons = load_model(model).params.n_neurons
     log = ReplayLog("demo", via, {}, model, model_sha256(model), neurons, True, clock="time")
-    monitor = DemoMonitor(log)
-    result = DemoResult(log, monitor.baseline, via, domain)
+    out.mkdir(parents=True, exist_ok=True)
+    monitor = DemoMonitor(log, spool_dir=out)  # memory stays flat: records spool to disk
+    result = DemoResult(log, [], via, domain)
     stream.write(f"starting the simulated robot and 4 nodes ({_where(via, domain)}) ...\n")
     stream.flush()
     nodes = _start(options, domain, logs)
+    result.memory = RssSampler({"demo": os.getpid(), **{p.name: p.popen.pid for p in nodes}})
     transport: Participant | None = None
     screen = _Screen(stream)
     try:
         # This process joins the nodes on this host only, as start_node confines them.
         transport = open_participant(via, domain, MONITOR_NODE)
         monitor.attach(transport, NODES.values())
-        end = time.monotonic() + options.duration_s
+        began = time.monotonic()
+        end = began + options.duration_s
         while time.monotonic() < end:
             time.sleep(options.refresh_s)
             screen.show(monitor.read(render))
+            result.memory.sample(time.monotonic() - began)
             result.failed = _dead(nodes)
             if result.failed:
                 break
-    except KeyboardInterrupt:
-        result.stopped = INTERRUPTED
+    except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM or SIGHUP (cli.main's signal policy)
+        result.stopped, result.stop_code = stop_reason(err), stop_exit_code(err)
     finally:  # whatever happened (a DDS error too), no node process is left running
         result.exit_codes = stop_all(nodes)
         if transport is not None:
             transport.close()
     log.complete = not (result.stopped or result.failed)
     log.stopped = result.failed or result.stopped
-    write_demo_report(result, monitor, out)
+    try:
+        result.log, result.baseline = monitor.full_log()
+    finally:
+        monitor.close()
+    write_demo_report(result, out)
     return result
 
 

@@ -20,10 +20,11 @@ from topspark_ros.nodes.battery import battery_fraction
 from topspark_ros.nodes.messages import Classification, TimestepCommand
 from topspark_ros.nodes.timestep_manager import MODE_NAMES
 from topspark_ros.replay.records import DEFAULT_ENVIRONMENT, ReplayLog
-from topspark_ros.stats import Spread
+from topspark_ros.stats import Spread, wilson_interval
 
 STATE_NAMES = ("idle", "learning", "labelling", "checkpoint")  # LearningStatus.STATE_*
 BEFORE_LEARNING, AFTER_LEARNING = "before_learning", "after_learning"  # accuracy_by_environment
+MIN_JUDGED = 200  # labelled frames below which an accuracy is shown but not read as a finding
 
 
 @dataclass(frozen=True)
@@ -88,18 +89,21 @@ def environment_switches(log: ReplayLog, judged: Sequence[Judged]) -> list[tuple
 
 
 def accuracy(judged: Iterable[Judged]) -> dict[str, Any]:
-    """frames, labelled, correct and accuracy (correct / labelled; None with no labels)."""
+    """frames, labelled, correct, accuracy (correct / labelled; None with no labels) and its
+    95% Wilson interval ``ci95`` (how far a figure on few frames can be from the truth)."""
     frames = labelled = correct = 0
     for j in judged:
         frames += 1
         if j.correct is not None:
             labelled += 1
             correct += j.correct
+    interval = wilson_interval(correct, labelled)
     return {
         "frames": frames,
         "labelled": labelled,
         "correct": correct,
         "accuracy": correct / labelled if labelled else None,
+        "ci95": None if interval is None else list(interval),  # [low, high], as JSON has it
     }
 
 
@@ -305,6 +309,7 @@ def summarize(log: ReplayLog) -> dict[str, Any]:
 __all__ = [
     "AFTER_LEARNING",
     "BEFORE_LEARNING",
+    "MIN_JUDGED",
     "Judged",
     "accuracy",
     "accuracy_by_environment",

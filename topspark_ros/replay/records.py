@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from topspark_ros.errors import stop_reason
 from topspark_ros.nodes.messages import (
     BatteryReading,
     Classification,
@@ -16,7 +17,7 @@ from topspark_ros.nodes.messages import (
 # Roles of the input topics a replay reads.
 IMAGE, BATTERY, LABEL, ENVIRONMENT = "image", "battery", "label", "environment"
 BAG_TIME = "bag time"  # ReplayLog.clock of a bag replay (a live run's is "time")
-INTERRUPTED = "interrupted (Ctrl-C)"  # ReplayLog.stopped of a run ended by the user
+INTERRUPTED = stop_reason()  # ReplayLog.stopped of a run ended by Ctrl-C
 DEFAULT_ENVIRONMENT = "default"  # before any environment message and without labels naming one
 
 
@@ -52,6 +53,7 @@ class ReplayLog:
     clock: str = BAG_TIME  # what the times are: a bag's, or "time" for a live run (the demo)
     complete: bool = True
     stopped: str = ""
+    stop_code: int = 0  # 128 + the signal that stopped it (Ctrl-C, SIGTERM, SIGHUP); else 0
 
     @property
     def duration_s(self) -> float:

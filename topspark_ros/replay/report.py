@@ -21,6 +21,7 @@ from topspark_ros.io_utils import atomic_write_bytes
 from topspark_ros.replay.metrics import (
     AFTER_LEARNING,
     BEFORE_LEARNING,
+    MIN_JUDGED,
     Judged,
     battery_fractions,
     command_spans,
@@ -465,15 +466,24 @@ def _si(value: float | None, unit: str) -> str:
     return f"{factor * value:.3g} {scaled}"
 
 
+def _judged(entry: Mapping[str, Any]) -> str:
+    """An accuracy with the frames it rests on and its 95% interval; below ``MIN_JUDGED``
+    labelled frames it is marked as too few to read as a finding."""
+    n = entry["labelled"]
+    text = f"{_percent(entry['accuracy'])} of {n} frame{'s' if n != 1 else ''}"
+    interval = entry.get("ci95")
+    if interval is not None:
+        text += f" (95% CI {100 * interval[0]:.0f}-{100 * interval[1]:.0f}%"
+        text += ", too few frames to judge)" if n < MIN_JUDGED else ")"
+    return text
+
+
 def _environment_line(name: str, entry: Mapping[str, Any], width: int) -> str:
     """``name``'s accuracy, with the before/after learning split when both have labels."""
-    text = f"  {name:<{width}} {_percent(entry['accuracy'])} of {entry['labelled']}"
+    text = f"  {name:<{width}} {_judged(entry)}"
     before, after = entry[BEFORE_LEARNING], entry[AFTER_LEARNING]
     if before["labelled"] and after["labelled"]:
-        text += (
-            f" (before learning {_percent(before['accuracy'])} of {before['labelled']}, "
-            f"after {_percent(after['accuracy'])} of {after['labelled']})"
-        )
+        text += f"; before learning {_judged(before)}, after {_judged(after)}"
     return text
 
 
@@ -499,7 +509,7 @@ def render_summary(summary: Mapping[str, Any]) -> str:
     if not summary["complete"]:
         lines.append(f"stopped early: {summary['stopped'] or 'unknown reason'}")
     if acc["labelled"]:
-        lines.append(f"accuracy {_percent(acc['accuracy'])} of {acc['labelled']} labelled")
+        lines.append(f"accuracy {_judged(acc)}, labelled")
         envs = {k: v for k, v in summary["environments"].items() if v["labelled"]}
         width = max(len(k) for k in envs)
         lines += [_environment_line(k, v, width) for k, v in envs.items()]

@@ -18,13 +18,14 @@ from typing import Any
 
 from topspark_ros.bags.reader import BagReader
 from topspark_ros.bags.writer import STORAGES, BagWriter
-from topspark_ros.errors import ConfigError, TopsparkError
+from topspark_ros.errors import ConfigError, TopsparkError, stop_exit_code, stop_reason
+from topspark_ros.io_utils import check_output_dir
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig, TimestepManagerConfig
 from topspark_ros.nodes.messages import LoggerLike
 from topspark_ros.packaged import default_model_path
 from topspark_ros.replay import records
 from topspark_ros.replay.engine import BagTimeBus, NodeInstance
-from topspark_ros.replay.records import INTERRUPTED, ReplayLog
+from topspark_ros.replay.records import ReplayLog
 from topspark_ros.replay.report import write_report
 from topspark_ros.ros.wiring import NODES, ONLINE_LEARNER, PERCEPTION, TIMESTEP_MANAGER
 from topspark_ros.snn.model_io import model_sha256
@@ -118,12 +119,11 @@ def replay(
     """
     if options.storage and options.storage not in STORAGES:
         raise ConfigError(f"--storage {options.storage}: use one of {', '.join(STORAGES)}")
+    check_output_dir(options.out, "--out")
     with BagReader(options.bag) as bag:
         topics = bag.find_topics(options.topics)
         for topic, typename in sorted(bag.unknown_types().items()):
             logger.warning(f"skipping topic {topic}: unknown message type {typename}")
-        if options.out.exists() and not options.out.is_dir():
-            raise ConfigError(f"--out {options.out} is a file, not a directory")
         model = options.perception.model_path or str(default_model_path())
         nodes = _build_nodes(options, model, logger)
         options.out.mkdir(parents=True, exist_ok=True)
@@ -185,8 +185,8 @@ def _run(
             bus.deliver(ROLE_TOPICS[message.role], message.data, message.time_ns)
             if message.role == records.IMAGE and progress is not None:
                 progress(1)
-    except KeyboardInterrupt:
-        log.complete, log.stopped = False, INTERRUPTED
+    except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM or SIGHUP (cli.main's signal policy)
+        log.complete, log.stopped, log.stop_code = False, stop_reason(err), stop_exit_code(err)
     except TopsparkError as err:
         log.complete, log.stopped = False, str(err)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,27 @@ def node_section(data: Any, node: str, namespace: str = "", source: str = "") ->
     return merged
 
 
+def check_sections(data: Any, nodes: Iterable[str], source: str, namespace: str = "") -> None:
+    """ConfigError unless every top-level key of a parsed params file is ``/**`` or one of
+    ``nodes`` (plain or fully qualified) and at least one is: a misspelt section is ignored
+    otherwise."""
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of node names to parameters")
+    keys = ["/**"]
+    for node in nodes:
+        fq = "/" + "/".join(p for p in (*namespace.strip("/").split("/"), node) if p)
+        keys += [node, fq.lstrip("/"), fq]
+    expected = list(dict.fromkeys(keys))  # in order, once each
+    listed = ", ".join(expected)
+    for key in data or {}:
+        if key not in expected:
+            raise ConfigError(
+                f"{source}: unknown node section {key!r} (expected one of {listed})"
+            )
+    if not data:
+        raise ConfigError(f"{source}: no section for any node (expected one of {listed})")
+
+
 def load_node_config(
     cls: type[config.T], path: str | Path | None, node: str, namespace: str = ""
 ) -> config.T:
@@ -48,4 +70,4 @@ def load_node_config(
     return config.from_mapping(cls, params, f"{path} [{node}]")
 
 
-__all__ = ["ROS_ONLY", "ROS_PARAMETERS", "load_node_config", "node_section"]
+__all__ = ["ROS_ONLY", "ROS_PARAMETERS", "check_sections", "load_node_config", "node_section"]

@@ -1,4 +1,8 @@
-"""Result files shared by the method steps: a table as CSV + JSON, and PNG figures (atomic)."""
+"""Result files shared by the method steps: a table as CSV + JSON, and PNG figures (atomic).
+
+The commands check their output directory before the work (``io_utils.check_output_dir``); a
+write that still fails (disk full) is a one-line TopsparkError naming the file, not a traceback.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +13,36 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from topspark_ros.errors import TopsparkError
 from topspark_ros.io_utils import atomic_path, atomic_write_bytes
+
+
+def _write_error(path: Path, err: OSError) -> TopsparkError:
+    """A failed write of ``path`` as the one-line error the CLI prints."""
+    return TopsparkError(f"cannot write {path.name}: {err.strerror or err} ({path})")
 
 
 def write_rows(
     out_dir: Path, stem: str, fieldnames: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> list[Path]:
     """Write ``rows`` as ``<stem>.csv`` and ``<stem>.json`` ({"results": rows}) in ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(fieldnames), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     payload = json.dumps({"results": list(rows)}, indent=1) + "\n"
-    return [
-        atomic_write_bytes(out_dir / f"{stem}.csv", text.getvalue().encode()),
-        atomic_write_bytes(out_dir / f"{stem}.json", payload.encode()),
-    ]
+    files = {
+        out_dir / f"{stem}.csv": text.getvalue().encode(),
+        out_dir / f"{stem}.json": payload.encode(),
+    }
+    written = []
+    for path, data in files.items():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            written.append(atomic_write_bytes(path, data))
+        except OSError as err:
+            raise _write_error(path, err) from err
+    return written
 
 
 def pyplot() -> Any:
@@ -40,9 +57,13 @@ def pyplot() -> Any:
 
 def save_figure(fig: Any, path: Path) -> Path:
     """Save a matplotlib figure atomically as PNG and close it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    pyplot().close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    except OSError as err:
+        raise _write_error(path, err) from err
+    finally:
+        pyplot().close(fig)
     return path
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from topspark_ros.lifeline import DEATH_SIGNAL, exit_now
 from topspark_ros.nodes.messages import LoggerLike
 from topspark_ros.ros.dds.transport import DdsTransport
 from topspark_ros.ros.runner import NodeRunner
@@ -85,9 +86,17 @@ def run_dds_node(
     logger: LoggerLike,
     remaps: Mapping[str, str] | None = None,
 ) -> int:
-    """Run ``spec``'s node until SIGINT/SIGTERM (exit 0) or until its worker fails (exit 1)."""
+    """Run ``spec``'s node until SIGINT/SIGTERM (exit 0) or until its worker fails (exit 1);
+    on ``DEATH_SIGNAL`` (its starter died, see ``lifeline``) it ends as soon as its worker has
+    finished (exit 129), without the goodbyes nobody is left to hear."""
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    signals: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        signals.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (*STOP_SIGNALS, DEATH_SIGNAL)}
     try:
         node = DdsNode(spec, config, logger, domain_id, namespace, remaps)
     except BaseException:
@@ -102,6 +111,10 @@ def run_dds_node(
         logger.info("shutting down")
         return 0
     finally:
+        node.runner.stop()  # the worker finishes what it does (a checkpoint is written whole)
+        if DEATH_SIGNAL in signals:  # our starter died: leaving the domain would wait for it
+            logger.info("the process that started this node is gone: exiting now")
+            exit_now()
         node.close()
         _restore(previous)
 

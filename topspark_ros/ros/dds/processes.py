@@ -22,6 +22,7 @@ from typing import Any, Protocol, TextIO
 import topspark_ros
 from topspark_ros.errors import ConfigError, TransportError
 from topspark_ros.interfaces import Converter
+from topspark_ros.lifeline import child_environment
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 from topspark_ros.ros.fastdds import fastdds_environment
 
@@ -167,8 +168,9 @@ def start_node(
 ) -> NodeProcess:
     """Start ``topspark node NAME --transport TRANSPORT`` with ``--set KEY=VALUE`` for ``sets``
     and ``--remap FROM:=TO`` for ``remaps``; ``label`` (default NAME) names the process and its
-    log file, so one node can run twice. An rclpy node's own ROS log files go under
-    ``log_dir/ros`` unless ``ROS_LOG_DIR`` is set."""
+    log file, so one node can run twice. The child gets SIGTERM if this process dies, even by
+    SIGKILL (``lifeline``). An rclpy node's own ROS log files go under ``log_dir/ros`` unless
+    ``ROS_LOG_DIR`` is set."""
     label = label or name
     log_path = Path(log_dir) / f"{label}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,7 +185,8 @@ def start_node(
     for key, value in (sets or {}).items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         command += ["--set", f"{key}={text}"]
-    environment = dds_environment(domain_id, env, transport)
+    # The child dies with this process, even on SIGKILL (it calls lifeline.die_with_parent).
+    environment = child_environment(dds_environment(domain_id, env, transport))
     if transport == "rclpy":
         environment.setdefault("ROS_LOG_DIR", str(Path(log_dir).resolve() / ROS_LOGS))
     log = log_path.open("w", encoding="utf-8")
