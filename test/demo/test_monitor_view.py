@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from topspark_ros.demo.monitor import BASELINE, DemoMonitor, trim
-from topspark_ros.demo.view import EnergyTotals, energy_ratio, render
+from topspark_ros.demo.result import EnergyTotals, energy_ratio
+from topspark_ros.demo.view import render
 from topspark_ros.nodes.messages import (
     BatteryReading,
     Classification,

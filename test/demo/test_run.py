@@ -75,5 +75,9 @@ def test_short_demo_runs_and_reports(tmp_path: Path) -> None:
     assert summary["complete"] is True and summary["storage"] == "dds"
     assert (summary["demo"]["transport"], summary["demo"]["domain_id"]) == ("dds", domain)
     assert 0 < summary["demo"]["energy_ratio"] < 1
+    memory = summary["demo"]["memory"]  # every process's RSS, sampled (the soak's evidence)
+    assert set(memory) == {"demo", *result.exit_codes}
+    assert all(entry["samples"] >= 1 and entry["last_mb"] > 10 for entry in memory.values())
+    assert (out / "memory.csv").read_text().startswith("time_s,demo_mb,")
     assert (out / "energy_vs_fixed.png").is_file() and (out / "timesteps_battery.png").is_file()
     assert "environment mnist" in screen.getvalue()

@@ -93,8 +93,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Run the demo; exit 0 when it ran to the end, 1 if a node died, 128 + the signal when
     Ctrl-C, SIGTERM or SIGHUP stopped it (the report is written in every case)."""
     from topspark_ros.demo.memory import render_memory
+    from topspark_ros.demo.result import EnergyTotals, energy_ratio
     from topspark_ros.demo.run import run_demo
-    from topspark_ros.demo.view import EnergyTotals, energy_ratio
     from topspark_ros.replay.metrics import summarize
     from topspark_ros.replay.report import render_summary
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from topspark_ros.demo.view import EnergyTotals
+from topspark_ros.demo.result import EnergyTotals
 from topspark_ros.nodes.messages import Classification, ImageFrame
 from topspark_ros.replay.records import ReplayLog
 from topspark_ros.ros.wiring import NodeSpec, qos_of

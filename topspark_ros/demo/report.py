@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from topspark_ros.demo.memory import MEMORY_CSV
-from topspark_ros.demo.view import EnergyTotals, energy_ratio
+from topspark_ros.demo.result import DemoResult, EnergyTotals, energy_ratio
 from topspark_ros.replay.report import write_report
 from topspark_ros.topspark.outputs import pyplot, save_figure
-
-if TYPE_CHECKING:
-    from topspark_ros.demo.run import DemoResult
 
 ENERGY_PLOT = "energy_vs_fixed.png"
 

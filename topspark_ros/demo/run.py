@@ -16,16 +16,16 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from topspark_ros.demo.memory import RssSampler
 from topspark_ros.demo.monitor import BASELINE, DemoMonitor
 from topspark_ros.demo.report import write_demo_report
+from topspark_ros.demo.result import DemoResult
 from topspark_ros.demo.view import render
 from topspark_ros.errors import ConfigError, stop_exit_code, stop_reason
-from topspark_ros.nodes.messages import Classification
 from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.packaged import default_model_path, default_profile_path
 from topspark_ros.replay.records import ReplayLog
@@ -70,21 +70,6 @@ class DemoOptions:
     def environment_list(self) -> list[str]:
         """The environments in order."""
         return [name.strip() for name in self.environments.split(",") if name.strip()]
-
-
-@dataclass
-class DemoResult:
-    """How the demo ended: the log, exit codes by process, and a failure or stop reason."""
-
-    log: ReplayLog  # the whole run's, once it ended
-    baseline: list[tuple[int, Classification]]  # the fixed-T node's results, once it ended
-    transport: str = "dds"
-    domain_id: int = 0
-    exit_codes: dict[str, int] = field(default_factory=dict)
-    stopped: str = ""  # why a stop signal ended it ('interrupted', 'stopped by SIGTERM')
-    stop_code: int = 0  # the exit status for that signal (128 + its number)
-    failed: str = ""
-    memory: RssSampler | None = None  # RSS of every process over the run
 
 
 def _check(options: DemoOptions) -> None:
@@ -266,4 +251,4 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> DemoResult:
     return result
 
 
-__all__ = ["DemoOptions", "DemoResult", "robot_settings", "run_demo"]
+__all__ = ["DemoOptions", "robot_settings", "run_demo"]

@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import statistics
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from topspark_ros.nodes.messages import Classification
+from topspark_ros.demo.result import energy_ratio
 from topspark_ros.replay.metrics import battery_fractions, judge, mode_name, state_name
 
 if TYPE_CHECKING:
     from topspark_ros.demo.monitor import DemoMonitor
 
 RECENT = 100  # results behind the "recent" figures
-
-
-@dataclass
-class EnergyTotals:
-    """Running count and modelled energy (J) of results: a mean per frame without keeping them."""
-
-    frames: int = 0
-    energy_j: float = 0.0
-    timesteps: int | None = None  # T of the first result (the fixed-T run's T)
-
-    def add(self, result: Classification) -> None:
-        """Count one result (a non-finite energy counts as a frame of unknown energy: skipped)."""
-        if self.timesteps is None:
-            self.timesteps = result.timesteps
-        if math.isfinite(result.energy_j):
-            self.frames += 1
-            self.energy_j += result.energy_j
-
-    @classmethod
-    def of(cls, results: Iterable[tuple[int, Classification]]) -> EnergyTotals:
-        """The totals of ``results`` (time, result) pairs."""
-        totals = cls()
-        for _, result in results:
-            totals.add(result)
-        return totals
-
-    @property
-    def mean_j(self) -> float | None:
-        """Mean energy per frame (J), None without results."""
-        return self.energy_j / self.frames if self.frames else None
-
-
-def energy_ratio(
-    adaptive: EnergyTotals, fixed: EnergyTotals
-) -> tuple[float | None, float | None, float | None]:
-    """(adaptive J/frame, fixed-T J/frame, adaptive / fixed): the demo's energy comparison."""
-    mine, theirs = adaptive.mean_j, fixed.mean_j
-    ratio = mine / theirs if mine is not None and theirs else None
-    return mine, theirs, ratio
 
 
 def _uj(joules: float | None) -> str:
@@ -100,4 +58,4 @@ def render(monitor: DemoMonitor) -> list[str]:
     return lines
 
 
-__all__ = ["RECENT", "EnergyTotals", "energy_ratio", "render"]
+__all__ = ["RECENT", "render"]
