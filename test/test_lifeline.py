@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from topspark_ros.lifeline import DEATH_SIGNAL, PARENT_ENV, child_environment, die_with_parent
+from topspark_ros.lifeline import (
+    DEATH_SIGNAL,
+    GRACE_S,
+    PARENT_ENV,
+    child_environment,
+    die_with_parent,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 
@@ -23,6 +29,11 @@ from topspark_ros.lifeline import die_with_parent
 print(die_with_parent(), flush=True)
 time.sleep(60)
 """
+# The same child, with the death signal ignored once armed.
+IGNORE = (
+    "print(die_with_parent(), flush=True); import signal; "
+    "signal.signal(signal.SIGHUP, signal.SIG_IGN)"
+)
 # The parent: start the child with child_environment, print its pid, and wait to be killed.
 PARENT = f"""
 import os, subprocess, sys, time
@@ -60,6 +71,27 @@ def test_child_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
     if not _gone(child):
         os.kill(child, signal.SIGKILL)
         pytest.fail("the child outlived its SIGKILLed parent by 5 s")
+
+
+def test_a_child_that_cannot_handle_the_signal_still_ends(tmp_path: Path) -> None:
+    """The watchdog: a main thread that cannot run the signal's handler (here: SIGHUP ignored,
+    as when it is busy in C code) does not keep the orphan alive."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT.replace("print(die_with_parent(), flush=True)", IGNORE)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline().split()[0])
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + GRACE_S + 4.0
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not _gone(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the watchdog did not end the orphan")
 
 
 def test_a_parent_already_gone_signals_at_once() -> None:
