@@ -23,7 +23,8 @@ from topspark_ros.energy import (
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
-from topspark_ros.snn.training import RunStats, train_epochs
+from topspark_ros.snn.run_stats import RunStats
+from topspark_ros.snn.training import train_epochs
 
 PJ = 1e-12
 

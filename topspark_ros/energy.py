@@ -1,7 +1,7 @@
 """Energy, latency and memory cost model: counted operations per sample -> joules.
 
-The Numba kernels count what a sample did (``snn.kernels.STAT_*``, averaged per sample in
-``snn.training.RunStats``). ``count_ops`` turns those counts into operations and memory accesses
+The Numba kernels count what a sample did (``snn.layout.STAT_*``, averaged per sample in
+``snn.run_stats.RunStats``). ``count_ops`` turns those counts into operations and memory accesses
 (synaptic events, neuron updates, STDP updates, ...), ``EnergyModel`` prices each in picojoules
 (defaults: Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
 45 nm, 0.9 V) and ``estimate`` returns modelled joules per sample, training or inference, plus
@@ -18,7 +18,7 @@ from typing import Any
 from topspark_ros import config
 from topspark_ros.config import spec
 from topspark_ros.snn.params import NetworkParams
-from topspark_ros.snn.training import RunStats
+from topspark_ros.snn.run_stats import RunStats
 
 WEIGHT_STORES = ("dram", "sram")
 PJ = 1e-12  # joules per picojoule
@@ -94,7 +94,7 @@ def count_ops(params: NetworkParams, stats: RunStats, learn: bool) -> OpCounts:
       draw per active pixel is ignored);
     - weight reads = S_in * N (input events; the lateral weights are one shared constant)
       + P (a potentiation reads its weight; a depression reuses the read of the input event it
-      rides on, as ``kernels.depress_row`` does) + W + F;
+      rides on, as ``stdp.depress_rows`` does) + W + F;
     - weight writes = D + P + F;
     - state reads = state writes = neuron updates + trace updates (one 32-bit word each).
     """

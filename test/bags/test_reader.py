@@ -16,7 +16,7 @@ from topspark_ros.bags.writer import BagWriter
 from topspark_ros.data.render import render_frame
 from topspark_ros.errors import BagError
 from topspark_ros.interfaces.typestore import build_typestore
-from topspark_ros.nodes.messages import BatteryReading, ImageFrame, Label
+from topspark_ros.messages import BatteryReading, ImageFrame, Label
 
 IMAGE, BATTERY, LABEL = (
     "sensor_msgs/msg/Image",

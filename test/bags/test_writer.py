@@ -27,7 +27,7 @@ from topspark_ros.data.scenario import (
     scenario_messages,
 )
 from topspark_ros.errors import BagError, DataError
-from topspark_ros.nodes.messages import BatteryReading, Classification, ImageFrame, Label
+from topspark_ros.messages import BatteryReading, Classification, ImageFrame, Label
 
 STORAGE_NAMES = sorted(STORAGES)
 LABEL = "topspark_ros/msg/Label"

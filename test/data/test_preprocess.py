@@ -9,8 +9,8 @@ import pytest
 from topspark_ros.data import load_sample, preprocess
 from topspark_ros.data.preprocess import ENCODINGS, centre_object, decode_gray
 from topspark_ros.errors import DataError
+from topspark_ros.messages import ImageFrame
 from topspark_ros.nodes.config import ImageConfig
-from topspark_ros.nodes.messages import ImageFrame
 from topspark_ros.snn import Network, assign
 from topspark_ros.snn.labelling import predict
 from topspark_ros.snn.params import load_preset

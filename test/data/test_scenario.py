@@ -14,7 +14,6 @@ import pytest
 from topspark_ros import config
 from topspark_ros.data import Dataset, load_sample
 from topspark_ros.data.scenario import (
-    STRING_TYPE,
     BatteryModel,
     EnvironmentSchedule,
     FrameSource,
@@ -27,8 +26,13 @@ from topspark_ros.data.scenario import (
     tick_times,
 )
 from topspark_ros.errors import ConfigError, DataError
-from topspark_ros.nodes.battery import STATUS_DISCHARGING
-from topspark_ros.nodes.messages import BatteryReading, ImageFrame, Label
+from topspark_ros.messages import (
+    STATUS_DISCHARGING,
+    STRING_TYPE,
+    BatteryReading,
+    ImageFrame,
+    Label,
+)
 
 S = 1_000_000_000
 # 28x28 images, unscaled and centred in a 28x28 mono8 frame: the frame is the dataset image.

@@ -14,7 +14,7 @@ import pytest
 from topspark_ros.demo.monitor import BASELINE, DemoMonitor, trim
 from topspark_ros.demo.result import EnergyTotals, energy_ratio
 from topspark_ros.demo.view import render
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     BatteryReading,
     Classification,
     Label,

@@ -15,7 +15,8 @@ import pytest
 from rosbags.interfaces import Nodetype
 from rosbags.typesys.store import Typestore
 
-from topspark_ros.interfaces import DdsTypes, build_typestore
+from topspark_ros.interfaces.dds_types import DdsTypes
+from topspark_ros.interfaces.typestore import build_typestore
 
 BYTE_TYPES = {"byte", "char", "uint8"}
 INT_RANGES = {

@@ -11,8 +11,10 @@ import pytest
 from rosbags.typesys.store import Typestore
 
 from topspark_ros.errors import TransportError
-from topspark_ros.interfaces import MESSAGE_TYPES, Converter, DdsTypes, typename_of
-from topspark_ros.nodes.messages import (
+from topspark_ros.interfaces.convert import Converter
+from topspark_ros.interfaces.dds_types import DdsTypes
+from topspark_ros.messages import (
+    MESSAGE_TYPES,
     WARN,
     BatteryReading,
     Classification,
@@ -22,6 +24,7 @@ from topspark_ros.nodes.messages import (
     LearningStatus,
     ModelUpdate,
     TimestepCommand,
+    typename_of,
 )
 
 STAMP_NS = 1_700_000_123_456_789_012

@@ -10,8 +10,8 @@ import pytest
 from rosbags.typesys.store import Typestore
 
 from topspark_ros.errors import TransportError
-from topspark_ros.interfaces import DdsTypes, message_definitions
-from topspark_ros.interfaces.dds_types import BYTE_TYPES
+from topspark_ros.interfaces.dds_types import BYTE_TYPES, DdsTypes
+from topspark_ros.interfaces.typestore import message_definitions
 
 from .conftest import plain_tree, sample_tree, to_dds, to_rosbags
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rosbags.interfaces import Nodetype
 
-from topspark_ros.interfaces import PACKAGE, build_typestore
+from topspark_ros.interfaces.typestore import PACKAGE, build_typestore
 from topspark_ros.packaged import msg_dir
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")

@@ -9,14 +9,14 @@ from rosbags.interfaces import Nodetype
 from rosbags.typesys import get_types_from_msg
 
 from topspark_ros.errors import TransportError
-from topspark_ros.interfaces import (
+from topspark_ros.interfaces.typestore import (
+    PACKAGE,
     build_typestore,
     dds_typename,
     full_typename,
     message_definitions,
 )
-from topspark_ros.interfaces.typestore import PACKAGE
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     Classification,
     Label,
     LearningStatus,
@@ -90,9 +90,10 @@ def test_bad_type_names(name: str) -> None:
 )
 def test_message_constants_are_the_msg_constants(cls: type) -> None:
     # The node-side dataclasses repeat msg/'s constants (MODE_*, STATE_*) for plain Python use;
-    # the two lists must stay the same, names and values.
+    # the two lists must stay the same, names and values (ROS_TYPE is the type's name, no msg/
+    # constant).
     name = f"{PACKAGE}/msg/{cls.__name__}"
     consts, _ = get_types_from_msg(message_definitions()[name], name)[name]
     from_msg = {const: value for const, _type, value in consts}
-    in_python = {key: value for key, value in vars(cls).items() if key.isupper()}
+    in_python = {k: v for k, v in vars(cls).items() if k.isupper() and k != "ROS_TYPE"}
     assert in_python == from_msg

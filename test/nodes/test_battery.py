@@ -7,17 +7,15 @@ from typing import Any
 
 import pytest
 
+from topspark_ros.messages import STATUS_CHARGING, STATUS_DISCHARGING, BatteryReading
 from topspark_ros.nodes.battery import (
     DISCHARGE_NEGATIVE,
     DISCHARGE_POSITIVE,
-    STATUS_CHARGING,
-    STATUS_DISCHARGING,
     battery_fraction,
     discharge_sign,
     normalise,
     remaining_energy_j,
 )
-from topspark_ros.nodes.messages import BatteryReading
 
 NAN = math.nan
 

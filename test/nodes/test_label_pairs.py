@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from topspark_ros.messages import Label
 from topspark_ros.nodes.label_pairs import LabelPairs
-from topspark_ros.nodes.messages import Label
 
 
 def image(value: int) -> np.ndarray:

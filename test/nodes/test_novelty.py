@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from topspark_ros.nodes.messages import Classification
+from topspark_ros.messages import Classification
 from topspark_ros.nodes.novelty import NoveltyDetector, evidence
 
 REFERENCE, RECENT, THRESHOLD = 300, 100, 0.25

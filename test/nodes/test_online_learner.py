@@ -15,9 +15,7 @@ import pytest
 
 from topspark_ros.data import load_sample
 from topspark_ros.errors import ModelError
-from topspark_ros.nodes.checkpoints import POINTER
-from topspark_ros.nodes.config import OnlineLearnerConfig
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     ERROR,
     OK,
     WARN,
@@ -28,6 +26,8 @@ from topspark_ros.nodes.messages import (
     ModelUpdate,
     TimestepCommand,
 )
+from topspark_ros.nodes.checkpoints import POINTER
+from topspark_ros.nodes.config import OnlineLearnerConfig
 from topspark_ros.nodes.online_learner import STATUS_PERIOD_NS, OnlineLearner
 from topspark_ros.nodes.plasticity import least_used
 from topspark_ros.snn import Network, load_model

@@ -15,8 +15,7 @@ import pytest
 
 from topspark_ros.data import load_sample
 from topspark_ros.errors import DataError, ModelError
-from topspark_ros.nodes.config import PerceptionConfig
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     OK,
     WARN,
     Classification,
@@ -24,6 +23,7 @@ from topspark_ros.nodes.messages import (
     ModelUpdate,
     TimestepCommand,
 )
+from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.nodes.perception import Perception, decide
 from topspark_ros.snn import ModelState, load_model, save_model
 from topspark_ros.snn.model_io import model_sha256

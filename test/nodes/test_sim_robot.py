@@ -12,9 +12,17 @@ import pytest
 from topspark_ros.config import from_mapping
 from topspark_ros.data.datasets import Dataset
 from topspark_ros.errors import ConfigError, DataError
-from topspark_ros.nodes.battery import STATUS_DISCHARGING, normalise
+from topspark_ros.messages import (
+    OK,
+    STATUS_DISCHARGING,
+    WARN,
+    BatteryReading,
+    Classification,
+    ImageFrame,
+    Label,
+)
+from topspark_ros.nodes.battery import normalise
 from topspark_ros.nodes.logs import RecordingLogger
-from topspark_ros.nodes.messages import OK, WARN, BatteryReading, Classification, ImageFrame, Label
 from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.nodes.sim_robot import SimRobot, Ticker
 from topspark_ros.ros.wiring import SIM_ROBOT

@@ -11,16 +11,17 @@ import pytest
 
 from topspark_ros.config import from_mapping
 from topspark_ros.errors import ConfigError
+from topspark_ros.messages import (
+    OK,
+    WARN,
+    BatteryReading,
+    Classification,
+    TimestepCommand,
+    TimestepMode,
+)
 from topspark_ros.nodes.config import TimestepManagerConfig
 from topspark_ros.nodes.logs import RecordingLogger
-from topspark_ros.nodes.messages import OK, WARN, BatteryReading, Classification, TimestepCommand
-from topspark_ros.nodes.timestep_manager import (
-    MODE_CRITICAL,
-    MODE_FALLBACK,
-    MODE_NOMINAL,
-    MODE_SAVING,
-    TimestepManager,
-)
+from topspark_ros.nodes.timestep_manager import TimestepManager
 from topspark_ros.packaged import default_profile_path
 from topspark_ros.topspark.profile import OperatingPoint, Profile, load_profile
 from topspark_ros.topspark.tradeoff import select
@@ -68,13 +69,13 @@ def test_modes_and_timesteps_along_a_falling_battery() -> None:
         seen[fraction] = (cmd.mode, cmd.timesteps)
         assert cmd.train_timesteps == cmd.timesteps
         assert cmd.battery_fraction == pytest.approx(fraction)
-    assert seen[0.8] == (MODE_NOMINAL, 100)
-    assert seen[0.45] == (MODE_SAVING, 40)
-    assert seen[0.19] == (MODE_CRITICAL, 30)
-    assert seen[0.05] == (MODE_CRITICAL, 30)
-    assert step(manager, 9, 0.24).mode == MODE_CRITICAL  # not above 20% + 5% hysteresis
+    assert seen[0.8] == (TimestepMode.NOMINAL, 100)
+    assert seen[0.45] == (TimestepMode.SAVING, 40)
+    assert seen[0.19] == (TimestepMode.CRITICAL, 30)
+    assert seen[0.05] == (TimestepMode.CRITICAL, 30)
+    assert step(manager, 9, 0.24).mode == TimestepMode.CRITICAL  # not above 20% + 5% hysteresis
     cmd = step(manager, 10, 0.43)
-    assert cmd.mode == MODE_SAVING
+    assert cmd.mode == TimestepMode.SAVING
     assert cmd.reason == (
         "battery 43% < 50%: saving mode, accuracy drop <= 5 pts; T=40: the cheapest point "
         "within that drop, energy 4e-05 J <= budget 0.719 J"
@@ -96,7 +97,7 @@ def test_noisy_falling_battery_never_raises_t_nor_oscillates() -> None:
         modes.append(cmd.mode)
     assert all(b <= a for a, b in itertools.pairwise(timesteps))
     changes = [m for i, m in enumerate(modes) if i == 0 or m != modes[i - 1]]
-    assert changes == [MODE_NOMINAL, MODE_SAVING, MODE_CRITICAL]
+    assert changes == [TimestepMode.NOMINAL, TimestepMode.SAVING, TimestepMode.CRITICAL]
     assert sorted(set(timesteps), reverse=True) == [100, 40, 30]
 
 
@@ -116,19 +117,19 @@ def test_battery_held_at_a_threshold_changes_at_most_once(threshold: float) -> N
 
 def test_hysteresis_on_the_way_up_and_min_dwell() -> None:
     manager, _ = make_manager(min_dwell_s=2.0)
-    assert step(manager, 0, 0.45).mode == MODE_SAVING
+    assert step(manager, 0, 0.45).mode == TimestepMode.SAVING
     held = step(manager, 10, 0.54)  # not above 50% + 5% hysteresis
-    assert held.mode == MODE_SAVING
+    assert held.mode == TimestepMode.SAVING
     assert held.reason.startswith("battery 54% <= 55% (saving + hysteresis): saving mode")
     cmd = step(manager, 20, 0.56)
-    assert (cmd.mode, cmd.timesteps) == (MODE_NOMINAL, 100)
+    assert (cmd.mode, cmd.timesteps) == (TimestepMode.NOMINAL, 100)
     cmd = step(manager, 21, 0.45)  # T changed 1 s ago: held
-    assert (cmd.mode, cmd.timesteps) == (MODE_NOMINAL, 100)
+    assert (cmd.mode, cmd.timesteps) == (TimestepMode.NOMINAL, 100)
     assert "T=40 (saving) waits 1.0 s (min_dwell_s)" in cmd.reason
     cmd = step(manager, 22.5, 0.45)
-    assert (cmd.mode, cmd.timesteps) == (MODE_SAVING, 40)
+    assert (cmd.mode, cmd.timesteps) == (TimestepMode.SAVING, 40)
     cmd = step(manager, 23, 0.1)  # entering critical mode is immediate
-    assert (cmd.mode, cmd.timesteps) == (MODE_CRITICAL, 30)
+    assert (cmd.mode, cmd.timesteps) == (TimestepMode.CRITICAL, 30)
 
 
 def test_update_publishes_on_change_and_every_publish_period() -> None:
@@ -140,7 +141,7 @@ def test_update_publishes_on_change_and_every_publish_period() -> None:
     assert repeated is not None and repeated.stamp_ns == S
     battery(manager, 1.2, 0.4)
     changed = manager.update(int(1.2 * S))
-    assert changed is not None and changed.mode == MODE_SAVING
+    assert changed is not None and changed.mode == TimestepMode.SAVING
     assert manager.current is changed
 
 
@@ -169,7 +170,7 @@ def test_unusable_readings_are_ignored_with_one_warning(percentage: float, probl
     step(manager, 0, 0.8)
     for t_s in (1, 2, 3):
         cmd = step(manager, t_s, percentage)
-        assert (cmd.mode, cmd.battery_fraction) == (MODE_NOMINAL, pytest.approx(0.8))
+        assert (cmd.mode, cmd.battery_fraction) == (TimestepMode.NOMINAL, pytest.approx(0.8))
     assert log.warnings() == [f"battery reading ignored: {problem}"]
     status = manager.diagnostics(3 * S)
     assert status.level == WARN
@@ -183,7 +184,7 @@ def test_nan_percentage_uses_charge_over_capacity() -> None:
     battery(manager, 0, math.nan, charge=0.9, capacity=3.0, voltage=12.0)
     manager.update(0)
     assert manager.current.battery_fraction == pytest.approx(0.3)
-    assert manager.current.mode == MODE_SAVING
+    assert manager.current.mode == TimestepMode.SAVING
     assert log.warnings() == []
 
 
@@ -201,10 +202,10 @@ def test_stale_data_falls_back_then_recovers() -> None:
     manager, log = make_manager(battery_timeout_s=5.0, min_dwell_s=2.0, fallback_timesteps=20)
     assert step(manager, 0, 0.9).timesteps == 100
     manager.update(5 * S)
-    assert manager.current.mode == MODE_NOMINAL
+    assert manager.current.mode == TimestepMode.NOMINAL
     fallback = manager.update(6 * S)
     assert fallback is not None
-    assert (fallback.mode, fallback.timesteps) == (MODE_FALLBACK, 20)
+    assert (fallback.mode, fallback.timesteps) == (TimestepMode.FALLBACK, 20)
     assert fallback.reason == (
         "battery data stale: last valid reading 6.0 s ago > 5 s: fallback T=20"
     )
@@ -212,7 +213,7 @@ def test_stale_data_falls_back_then_recovers() -> None:
     assert log.warnings() == [fallback.reason]
     assert manager.diagnostics(7 * S).level == WARN
     cmd = step(manager, 10, 0.9)
-    assert (cmd.mode, cmd.timesteps) == (MODE_NOMINAL, 100)
+    assert (cmd.mode, cmd.timesteps) == (TimestepMode.NOMINAL, 100)
     assert manager.diagnostics(10 * S).level == OK
 
 
@@ -220,12 +221,15 @@ def test_no_reading_after_start_falls_back_to_the_cheapest_critical_point() -> N
     manager, log = make_manager(battery_timeout_s=2.0)
     first = manager.update(0)
     assert first is not None
-    assert (first.mode, first.timesteps) == (MODE_NOMINAL, 100)
+    assert (first.mode, first.timesteps) == (TimestepMode.NOMINAL, 100)
     assert first.reason.startswith("no battery reading yet: nominal mode")
     battery(manager, 1, math.nan)  # unusable: does not count
     cmd = manager.update(3 * S)
     assert cmd is not None
-    assert (cmd.mode, cmd.timesteps) == (MODE_FALLBACK, 30)  # fallback_timesteps 0: critical
+    assert (cmd.mode, cmd.timesteps) == (
+        TimestepMode.FALLBACK,
+        30,
+    )  # fallback_timesteps 0: critical
     assert cmd.reason == (
         "no valid battery reading in 3.0 s since start; latest reading: percentage nan and no "
         "usable charge/capacity: fallback T=30"
@@ -238,7 +242,7 @@ def test_energy_budget_binds_with_a_tiny_battery() -> None:
     manager, log = make_manager(battery_capacity_wh=0.0015, mission_time_s=3600.0)
     cmd = step(manager, 0, 1.0)
     assert cmd.energy_budget_j == pytest.approx(5e-5)
-    assert (cmd.mode, cmd.timesteps) == (MODE_NOMINAL, 20)
+    assert (cmd.mode, cmd.timesteps) == (TimestepMode.NOMINAL, 20)
     assert "WARNING infeasible, running the cheapest T=20" in cmd.reason
     assert "energy <= 5e-05 J" in cmd.reason
     assert log.warnings() == [cmd.reason]
@@ -290,7 +294,7 @@ def test_default_profile_nominal_t_is_the_profile_selection() -> None:
     manager = TimestepManager(TimestepManagerConfig(), profile, RecordingLogger())
     battery(manager, 0, 1.0)
     manager.update(0)
-    assert manager.current.mode == MODE_NOMINAL
+    assert manager.current.mode == TimestepMode.NOMINAL
     assert manager.current.timesteps == select(profile).point.timesteps
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     BatteryReading,
     Classification,
     Label,

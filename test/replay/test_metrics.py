@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     BatteryReading,
     Classification,
     Label,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from topspark_ros.errors import TopsparkError
-from topspark_ros.nodes.messages import BatteryReading, Classification, Label
+from topspark_ros.messages import BatteryReading, Classification, Label
 from topspark_ros.replay import report
 from topspark_ros.replay.metrics import summarize
 from topspark_ros.replay.records import ReplayLog

@@ -20,9 +20,9 @@ from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.errors import BagError
 from topspark_ros.interfaces.convert import Converter
 from topspark_ros.interfaces.typestore import build_typestore
+from topspark_ros.messages import Classification, ImageFrame, TimestepCommand
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig
 from topspark_ros.nodes.logs import RecordingLogger
-from topspark_ros.nodes.messages import Classification, ImageFrame, TimestepCommand
 from topspark_ros.replay.records import INTERRUPTED
 from topspark_ros.replay.run import RESULTS, ReplayOptions, replay
 

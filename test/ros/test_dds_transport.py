@@ -26,8 +26,8 @@ from cyclonedds.core import Policy
 from cyclonedds.domain import DomainParticipant
 
 from topspark_ros.errors import TransportError
-from topspark_ros.interfaces import DdsTypes
-from topspark_ros.nodes.messages import ImageFrame, TimestepCommand
+from topspark_ros.interfaces.dds_types import DdsTypes
+from topspark_ros.messages import ImageFrame, TimestepCommand
 from topspark_ros.ros.dds import (
     DEFAULT_QOS,
     LATCHED_QOS,
@@ -267,7 +267,7 @@ def test_loopback_between_processes(monkeypatch: pytest.MonkeyPatch, types: DdsT
     monkeypatch.setenv("CYCLONEDDS_URI", loopback_config())
     child = textwrap.dedent(f"""
         import time
-        from topspark_ros.nodes.messages import TimestepCommand
+        from topspark_ros.messages import TimestepCommand
         from topspark_ros.ros.dds import DdsTransport
         with DdsTransport({domain}) as transport:
             got = []
@@ -291,7 +291,9 @@ def test_loopback_between_processes(monkeypatch: pytest.MonkeyPatch, types: DdsT
 
 def test_publish_errors_are_transport_errors(pair: tuple[DdsTransport, DdsTransport]) -> None:
     publisher = pair[0].publisher("timestep_command", TimestepCommand, "latched")
-    with pytest.raises(TransportError, match=r"cannot publish on rt/timestep_command: .* timest"):
+    # found while converting, before the writer: the field and its range named
+    out_of_range = r"cannot convert TimestepCommand to .*: timesteps: -1 is out of range"
+    with pytest.raises(TransportError, match=out_of_range):
         publisher.publish(_command(-1))
     with pytest.raises(TransportError, match="cannot convert dict to topspark_ros/msg/Timestep"):
         publisher.publish({"timesteps": "many"})

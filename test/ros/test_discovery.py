@@ -15,7 +15,7 @@ import pytest
 from cyclonedds.domain import Domain
 
 from topspark_ros.errors import TransportError
-from topspark_ros.nodes.messages import TimestepCommand
+from topspark_ros.messages import TimestepCommand
 from topspark_ros.ros.dds import DdsTransport, loopback_config
 from topspark_ros.ros.dds.discovery import (
     COMPATIBILITY_FRAGMENT,

@@ -11,7 +11,7 @@ import pytest
 
 from topspark_ros.cli.main import main
 from topspark_ros.errors import ConfigError
-from topspark_ros.nodes.messages import Classification
+from topspark_ros.messages import Classification
 from topspark_ros.packaged import default_profile_path
 from topspark_ros.ros.dds.latency import (
     Arrival,

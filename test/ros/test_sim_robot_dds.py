@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from topspark_ros.nodes.messages import BatteryReading, Classification, ImageFrame, Label
+from topspark_ros.messages import BatteryReading, Classification, ImageFrame, Label
 from topspark_ros.ros.dds.processes import start_node, stop_all, wait_ready
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 

@@ -1,4 +1,5 @@
-"""Tests for the Numba kernels (snn/kernels.py) against hand computations and NumPy references."""
+"""Tests for the Numba kernels (snn/kernels.py, stdp.py, normalisation.py) against hand
+computations and NumPy references."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ import pytest
 
 from topspark_ros.data import load_sample
 from topspark_ros.snn import kernels as kn
+from topspark_ros.snn import layout, stdp
+from topspark_ros.snn import normalisation as nm
 from topspark_ros.snn.encoding import poisson_encode, spike_probability_scale
 from topspark_ros.snn.network import Network, pack_constants
 from topspark_ros.snn.params import NetworkParams, load_preset
 from topspark_ros.snn.rng import rng_new
+from topspark_ros.snn.run_stats import COLUMNS, SampleStats
 from topspark_ros.snn.state import ModelState
 
-RULE_CODES = [kn.RULE_PAIR, kn.RULE_WEIGHT_DEPENDENT]
-RULE_NAMES = {kn.RULE_PAIR: "pair", kn.RULE_WEIGHT_DEPENDENT: "weight_dependent"}
+RULE_CODES = [layout.RULE_PAIR, layout.RULE_WEIGHT_DEPENDENT]
+RULE_NAMES = {layout.RULE_PAIR: "pair", layout.RULE_WEIGHT_DEPENDENT: "weight_dependent"}
 
 
 @dataclass
@@ -26,8 +30,8 @@ class Presented:
     """What one call of ``kernels.present`` left behind."""
 
     fired: int
-    v: np.ndarray  # excitatory membrane potentials at the end (work_f[0])
-    x_post: np.ndarray  # postsynaptic traces at the end (work_f[3])
+    v: np.ndarray  # excitatory membrane potentials at the end (row F_V_EXC)
+    x_post: np.ndarray  # postsynaptic traces at the end (row F_X_POST)
     counts: np.ndarray
     stats: np.ndarray
     w: np.ndarray
@@ -57,39 +61,27 @@ def present(
     timesteps = len(steps)
     step_ptr, spike_idx = csr(steps)
     counts = np.full(n, -3, np.int32)
-    work_f = np.full((5, n), np.nan, np.float32)
-    work_i = np.full((6, max(n, n_in)), -9, np.int32)
-    pre_decay_pow = (k[kn.K_DEC_PRE] ** np.arange(timesteps + 1)).astype(np.float32)
-    stats = np.zeros(kn.STAT_SIZE, np.int64)
-    lazy = unit_lazy(k, n)
-    colsum = w.sum(axis=0, dtype=np.float64)
-    fired = kn.present(
-        w,
-        theta,
-        k,
-        timesteps,
-        learn,
-        step_ptr,
-        spike_idx,
-        counts,
-        work_f,
-        work_i,
-        pre_decay_pow,
-        lazy,
-        colsum,
-        stats,
+    ws = kn.Workspace(
+        work_f=np.full((layout.F_SIZE, n), np.nan, np.float32),
+        work_i=np.full((layout.I_SIZE, max(n, n_in)), -9, np.int32),
+        pre_decay_pow=(k[layout.K_DEC_PRE] ** np.arange(timesteps + 1)).astype(np.float32),
+        lazy=unit_lazy(k, n),
+        colsum=w.sum(axis=0, dtype=np.float64),
     )
+    stats = np.zeros(layout.STAT_SIZE, np.int64)
+    fired = kn.present(w, theta, k, learn, step_ptr, spike_idx, counts, ws, stats)
     # The running column sums follow every STDP update.
-    np.testing.assert_allclose(colsum, w.sum(axis=0, dtype=np.float64), rtol=1e-7, atol=1e-7)
-    np.testing.assert_array_equal(lazy[kn.L_DELTA], 0.0)
-    return Presented(fired, work_f[0].copy(), work_f[3].copy(), counts, stats, w, theta)
+    np.testing.assert_allclose(ws.colsum, w.sum(axis=0, dtype=np.float64), rtol=1e-7, atol=1e-7)
+    np.testing.assert_array_equal(ws.lazy[layout.L_DELTA], 0.0)
+    v = ws.work_f[layout.F_V_EXC].copy()
+    return Presented(fired, v, ws.work_f[layout.F_X_POST].copy(), counts, stats, w, theta)
 
 
 def lazy_state(k: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """The lazy normalisation state (float32 [L_SIZE, N]) for per-column ``scale``."""
-    lazy = np.zeros((kn.L_SIZE, len(scale)), np.float32)
-    lazy[kn.L_SCALE] = scale
-    kn.scale_constants(lazy, k)
+    lazy = np.zeros((layout.L_SIZE, len(scale)), np.float32)
+    lazy[layout.L_SCALE] = scale
+    nm.scale_constants(lazy, k)
     return lazy
 
 
@@ -122,7 +114,7 @@ def test_two_inputs_in_one_step_add() -> None:
     w = np.array([[3.0, 0.5], [7.0, 2.0]], np.float32)
     out = present(p, w, [[0, 1]])
     np.testing.assert_allclose(out.v, p.v_rest_exc + w.sum(axis=0), atol=1e-5)
-    assert out.stats[kn.STAT_INPUT_SPIKES] == 2
+    assert out.stats[layout.STAT_INPUT_SPIKES] == 2
 
 
 def spike_params(**changes: object) -> NetworkParams:
@@ -151,7 +143,7 @@ def test_threshold_crossing_spikes_and_resets(learn: bool) -> None:
     np.testing.assert_array_equal(out.counts, [1, 0])
     assert out.v[0] == pytest.approx(p.v_reset_exc)
     assert out.v[1] == pytest.approx(p.v_rest_exc + 5.2, abs=1e-5)
-    assert out.stats[kn.STAT_EXC_SPIKES] == 1
+    assert out.stats[layout.STAT_EXC_SPIKES] == 1
     if learn:
         np.testing.assert_allclose(out.theta, [0.5 + p.theta_plus, 0.5], atol=1e-6)
         # The spike potentiates neuron 0's synapse from the input that just fired (trace 1).
@@ -176,7 +168,7 @@ def test_leak_decays_exponentially_to_rest(dt: float, tau: float, k: int) -> Non
     w = np.array([[3.0, 1.0], [0.0, 0.0]], np.float32)
     out = present(p, w, [[0]] + [[] for _ in range(k)])
     np.testing.assert_allclose(out.v - p.v_rest_exc, w[0] * np.exp(-k * dt / tau), atol=5e-5)
-    assert out.stats[kn.STAT_STEPS] == k + 1
+    assert out.stats[layout.STAT_STEPS] == k + 1
 
 
 def test_state_resets_at_each_presentation() -> None:
@@ -242,7 +234,7 @@ def test_lateral_inhibition_timing(inhibition: str) -> None:
     hit = present(p, w, [[0]] + [[]] * delay)
     assert hit.v[1] == pytest.approx(p.v_rest_exc - p.w_inh_exc, abs=1e-5)
     assert hit.v[0] == pytest.approx(p.v_reset_exc)  # a neuron does not inhibit itself
-    assert hit.stats[kn.STAT_INH_SPIKES] == (1 if inhibition == "layer" else 0)
+    assert hit.stats[layout.STAT_INH_SPIKES] == (1 if inhibition == "layer" else 0)
 
 
 # --------------------------------------------------------------------------- STDP rules
@@ -251,10 +243,10 @@ def test_lateral_inhibition_timing(inhibition: str) -> None:
 def depress_reference(
     w: np.ndarray, i: int, x_post: np.ndarray, nu: float, w_min: float, rule: int
 ) -> np.ndarray:
-    """NumPy version of depress_row."""
+    """NumPy version of depress_rows for the one input spike ``i``."""
     out = w.copy()
     nu32, wmin32 = np.float32(nu), np.float32(w_min)
-    if rule == kn.RULE_PAIR:
+    if rule == layout.RULE_PAIR:
         new = w[i] - nu32 * x_post
     else:
         new = w[i] - nu32 * x_post * (w[i] - wmin32)
@@ -273,17 +265,22 @@ def potentiate_reference(
     w_max: float,
     rule: int,
 ) -> np.ndarray:
-    """NumPy version of potentiate_column."""
+    """NumPy version of potentiate_columns for the one exc spike ``j``."""
     out = w.copy()
     nu32, wmax32 = np.float32(nu), np.float32(w_max)
     for i in active:
         x_pre = pre_decay_pow[t - last_pre[i]]
-        if rule == kn.RULE_PAIR:
+        if rule == layout.RULE_PAIR:
             new = w[i, j] + nu32 * x_pre
         else:
             new = w[i, j] + nu32 * x_pre * (wmax32 - w[i, j])
         out[i, j] = min(new, wmax32)
     return out
+
+
+def spikes(*indices: int) -> np.ndarray:
+    """Spike list (int32 indices) for the kernels that take one."""
+    return np.array(indices, np.int32)
 
 
 def stdp_constants(rule: int, **changes: float) -> np.ndarray:
@@ -305,7 +302,7 @@ def draw_scale(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
 @pytest.mark.parametrize("scaled", list(SCALES))
 @pytest.mark.parametrize("rule", RULE_CODES)
 @pytest.mark.parametrize(("nu", "w_min"), [(0.01, 0.0), (0.6, 0.0), (0.6, -0.25)])
-def test_depress_row_matches_reference(rule: int, nu: float, w_min: float, scaled: str) -> None:
+def test_depress_rows_matches_reference(rule: int, nu: float, w_min: float, scaled: str) -> None:
     # Raw weights under per-column scales, updated in raw units, give the effective weights
     # the rule gives on effective weights.
     rng = np.random.default_rng(rule * 10 + int(nu * 10))
@@ -315,64 +312,57 @@ def test_depress_row_matches_reference(rule: int, nu: float, w_min: float, scale
     lazy = lazy_state(k, scale)
     w_eff = (w_min + (1.0 - w_min) * rng.random((n_in, n))).astype(np.float32)
     w = (w_eff / scale).astype(np.float32)
-    w[2, 0] = lazy[kn.L_LO, 0]  # already at the bound
+    w[2, 0] = lazy[layout.L_LO, 0]  # already at the bound
     x_post = rng.random(n).astype(np.float32)
     x_post[1] = 0.0  # a neuron that has not fired: no depression
     x_post[3] = 1.0
-    trace = (x_post * lazy[kn.L_AMP_PRE]).astype(np.float32)
-    syn = rng.random(n).astype(np.float32)
+    trace = (x_post * lazy[layout.L_AMP_PRE]).astype(np.float32)
+    syn, delta = lazy[layout.L_SYN], lazy[layout.L_DELTA]  # views: the kernel adds to both
+    syn[:] = rng.random(n)
+    delta[:] = 0.5
     expected_syn = syn + w[2]
     expected = depress_reference(w * scale, 2, x_post, nu, w_min, rule)
     before = w.copy()
-    delta = np.full(n, 0.5, np.float32)
-    kn.depress_row(w, 2, trace, syn, lazy[kn.L_LO], delta, rule)
+    stdp.depress_rows(w, spikes(2), 0, 1, trace, lazy, rule)
     np.testing.assert_allclose(w * scale, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(syn, expected_syn, rtol=1e-6)  # pre-update raw weights
     np.testing.assert_allclose(delta, 0.5 + (w[2] - before[2]), rtol=1e-6)
     np.testing.assert_array_equal(np.delete(w, 2, axis=0), np.delete(before, 2, axis=0))
     assert np.all(w[2] <= before[2])  # depression never raises a weight
-    assert np.all(w[2] >= lazy[kn.L_LO])
+    assert np.all(w[2] >= lazy[layout.L_LO])
     assert w[2, 1] == before[2, 1]
-    moved = (x_post > 0) & (before[2] > lazy[kn.L_LO])
+    moved = (x_post > 0) & (before[2] > lazy[layout.L_LO])
     assert moved.sum() >= 3
     assert np.all(w[2][moved] < before[2][moved])
 
 
-def test_depress_row_rule_amounts() -> None:
+def test_depress_rows_rule_amounts() -> None:
     x_post = np.array([0.5, 0.5], np.float32)
     for rule, expected in [
-        (kn.RULE_PAIR, [0.8 - 0.1 * 0.5, 0.2 - 0.1 * 0.5]),
-        (kn.RULE_WEIGHT_DEPENDENT, [0.8 - 0.1 * 0.5 * 0.8, 0.2 - 0.1 * 0.5 * 0.2]),
+        (layout.RULE_PAIR, [0.8 - 0.1 * 0.5, 0.2 - 0.1 * 0.5]),
+        (layout.RULE_WEIGHT_DEPENDENT, [0.8 - 0.1 * 0.5 * 0.8, 0.2 - 0.1 * 0.5 * 0.2]),
     ]:
         # Column 0 unscaled, column 1 at scale 2 (raw 0.1 is the effective 0.2).
         scale = np.array([1.0, 2.0], np.float32)
         lazy = lazy_state(stdp_constants(rule, nu_pre=0.1), scale)
         ww = np.array([[0.8, 0.1]], np.float32)
         before = ww[0].copy()
-        trace = x_post * lazy[kn.L_AMP_PRE]
-        delta = np.zeros(2, np.float32)
-        kn.depress_row(ww, 0, trace, np.zeros(2, np.float32), lazy[kn.L_LO], delta, rule)
+        trace = x_post * lazy[layout.L_AMP_PRE]
+        delta = lazy[layout.L_DELTA]
+        stdp.depress_rows(ww, spikes(0), 0, 1, trace, lazy, rule)
         np.testing.assert_allclose(ww[0] * scale, expected, rtol=1e-6)
         np.testing.assert_array_equal(delta, ww[0] - before)
     # The pair rule clamps at w_min; the weight-dependent rule only approaches it.
     ww = np.array([[0.8, 0.2]], np.float32)
-    lazy = unit_lazy(stdp_constants(kn.RULE_PAIR, nu_pre=0.5), 2)
-    kn.depress_row(
-        ww,
-        0,
-        lazy[kn.L_AMP_PRE].copy(),
-        np.zeros(2, np.float32),
-        lazy[kn.L_LO],
-        np.zeros(2, np.float32),
-        kn.RULE_PAIR,
-    )
+    lazy = unit_lazy(stdp_constants(layout.RULE_PAIR, nu_pre=0.5), 2)
+    stdp.depress_rows(ww, spikes(0), 0, 1, lazy[layout.L_AMP_PRE].copy(), lazy, layout.RULE_PAIR)
     np.testing.assert_allclose(ww[0], [0.3, 0.0], atol=1e-7)
 
 
 @pytest.mark.parametrize("scaled", list(SCALES))
 @pytest.mark.parametrize("rule", RULE_CODES)
 @pytest.mark.parametrize(("nu", "w_max"), [(0.01, 1.0), (0.9, 1.0), (0.5, 0.4)])
-def test_potentiate_column_matches_reference(
+def test_potentiate_columns_matches_reference(
     rule: int, nu: float, w_max: float, scaled: str
 ) -> None:
     rng = np.random.default_rng(rule * 7 + int(nu * 10))
@@ -381,7 +371,7 @@ def test_potentiate_column_matches_reference(
     scale = draw_scale(rng, n, scaled)
     lazy = lazy_state(k, scale)
     w = (w_max * rng.random((n_in, n)) / scale).astype(np.float32)
-    w[5, 1] = lazy[kn.L_HI, 1]  # already at the bound
+    w[5, 1] = lazy[layout.L_HI, 1]  # already at the bound
     active = [5, 1, 3, 6]
     last_pre = np.full(n_in, -1, np.int32)
     last_pre[active] = [0, 6, 2, 5]  # spike ages 6, 0, 4, 1 steps at t = 6
@@ -394,19 +384,10 @@ def test_potentiate_column_matches_reference(
         w * scale, 1, active, last_pre, t, pre_decay_pow, nu, w_max, rule
     )
     before = w.copy()
-    delta = np.full(n, 0.5, np.float32)
-    kn.potentiate_column(
-        w,
-        1,
-        active_arr,
-        len(active),
-        last_pre,
-        t,
-        pre_decay_pow,
-        lazy[kn.L_AMP_POST, 1],
-        lazy[kn.L_HI, 1],
-        rule,
-        delta,
+    delta = lazy[layout.L_DELTA]
+    delta[:] = 0.5
+    stdp.potentiate_columns(
+        w, spikes(1), 1, active_arr, len(active), last_pre, t, pre_decay_pow, lazy, rule
     )
     np.testing.assert_allclose(w * scale, expected, rtol=1e-5, atol=1e-6)
     change = (w[:, 1] - before[:, 1]).sum(dtype=np.float64)
@@ -415,38 +396,80 @@ def test_potentiate_column_matches_reference(
     inactive = np.setdiff1d(np.arange(n_in), active)
     np.testing.assert_array_equal(w[inactive, 1], before[inactive, 1])
     assert np.all(w[active, 1] >= before[active, 1])  # potentiation never lowers (w <= w_max)
-    assert np.all(w[:, 1] <= lazy[kn.L_HI, 1])
+    assert np.all(w[:, 1] <= lazy[layout.L_HI, 1])
     assert np.all(w[[1, 3, 6], 1] > before[[1, 3, 6], 1])
 
 
-def test_potentiate_column_rule_amounts() -> None:
+def test_potentiate_columns_rule_amounts() -> None:
     pre_decay_pow = np.array([1.0, 0.5, 0.25], np.float32)
     last_pre = np.array([2, 1, -1], np.int32)  # ages 0 and 1 at t = 2; input 2 never fired
     active = np.array([0, 1, 0], np.int32)
     for rule, expected in [
-        (kn.RULE_PAIR, [0.2 + 0.1, 0.6 + 0.1 * 0.5, 0.4]),
-        (kn.RULE_WEIGHT_DEPENDENT, [0.2 + 0.1 * 0.8, 0.6 + 0.1 * 0.5 * 0.4, 0.4]),
+        (layout.RULE_PAIR, [0.2 + 0.1, 0.6 + 0.1 * 0.5, 0.4]),
+        (layout.RULE_WEIGHT_DEPENDENT, [0.2 + 0.1 * 0.8, 0.6 + 0.1 * 0.5 * 0.4, 0.4]),
     ]:
         for scale in (1.0, 4.0):  # raw = effective / scale
             lazy = lazy_state(stdp_constants(rule, nu_post=0.1), np.array([scale], np.float32))
             w = np.array([[0.2], [0.6], [0.4]], np.float32) / np.float32(scale)
-            delta = np.zeros(1, np.float32)
-            kn.potentiate_column(
-                w,
-                0,
-                active,
-                2,
-                last_pre,
-                2,
-                pre_decay_pow,
-                lazy[kn.L_AMP_POST, 0],
-                lazy[kn.L_HI, 0],
-                rule,
-                delta,
+            delta = lazy[layout.L_DELTA]
+            stdp.potentiate_columns(
+                w, spikes(0), 1, active, 2, last_pre, 2, pre_decay_pow, lazy, rule
             )
             np.testing.assert_allclose(w[:, 0] * scale, expected, rtol=1e-6)
             change = (np.array(expected) - [0.2, 0.6, 0.4]).sum() / scale
             assert delta[0] == pytest.approx(change, rel=1e-5)
+
+
+@pytest.mark.parametrize("rule", RULE_CODES)
+def test_depress_rows_of_several_spikes_match_reference(rule: int) -> None:
+    # Several input spikes in one step: each row is added to syn before it is depressed.
+    rng = np.random.default_rng(11 + rule)
+    n_in, n = 7, 4
+    k = stdp_constants(rule, nu_pre=0.3, w_min=0.05)
+    scale = draw_scale(rng, n, "scaled")
+    lazy = lazy_state(k, scale)
+    w = (rng.random((n_in, n)) / scale).astype(np.float32)
+    x_post = rng.random(n).astype(np.float32)
+    trace = (x_post * lazy[layout.L_AMP_PRE]).astype(np.float32)
+    fired = [9, 5, 0, 3, 9]  # spike_idx[1:4] are this step's spikes
+    expected_w = w * scale
+    for i in fired[1:4]:
+        expected_w = depress_reference(expected_w, i, x_post, 0.3, 0.05, rule)
+    expected_syn = w[fired[1:4]].sum(axis=0)
+    before = w.copy()
+    stdp.depress_rows(w, spikes(*fired), 1, 4, trace, lazy, rule)
+    np.testing.assert_allclose(w * scale, expected_w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lazy[layout.L_SYN], expected_syn, rtol=1e-6)
+    change = (w - before).sum(axis=0)
+    np.testing.assert_allclose(lazy[layout.L_DELTA], change, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("rule", RULE_CODES)
+def test_potentiate_columns_of_several_spikes_match_reference(rule: int) -> None:
+    rng = np.random.default_rng(21 + rule)
+    n_in, n, t = 6, 5, 4
+    k = stdp_constants(rule, nu_post=0.2, w_max=0.9)
+    scale = draw_scale(rng, n, "scaled")
+    lazy = lazy_state(k, scale)
+    w = (0.9 * rng.random((n_in, n)) / scale).astype(np.float32)
+    active = [4, 0, 2]
+    last_pre = np.full(n_in, -1, np.int32)
+    last_pre[active] = [1, 3, 4]
+    pre_decay_pow = (0.8 ** np.arange(t + 1)).astype(np.float32)
+    expected = w * scale
+    for j in (3, 0, 4):
+        expected = potentiate_reference(
+            expected, j, active, last_pre, t, pre_decay_pow, 0.2, 0.9, rule
+        )
+    before = w.copy()
+    fired = spikes(3, 0, 4, 1)  # the first three fired
+    stdp.potentiate_columns(
+        w, fired, 3, spikes(*active), 3, last_pre, t, pre_decay_pow, lazy, rule
+    )
+    np.testing.assert_allclose(w * scale, expected, rtol=1e-5, atol=1e-6)
+    change = (w - before).sum(axis=0)
+    np.testing.assert_allclose(lazy[layout.L_DELTA], change, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(w[:, [1, 2]], before[:, [1, 2]])
 
 
 @pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
@@ -522,7 +545,7 @@ def test_post_trace_decays_between_post_and_pre_spike(k: int) -> None:
 def test_column_sums_accumulate_in_float64() -> None:
     w = np.array([[1.0, 0.0, 1e8], [3.0, -2.0, 1.0], [4.0, 6.0, -1e8]], np.float32)
     colsum = np.full(3, np.nan)
-    kn.column_sums(w, colsum)
+    nm.column_sums(w, colsum)
     assert colsum.tolist() == [8.0, 4.0, 1.0]  # float32 accumulation would lose the 1
 
 
@@ -530,42 +553,42 @@ def test_column_sums_accumulate_in_float64() -> None:
 def test_scale_constants_are_bounds_and_rates_in_raw_units(rule: int) -> None:
     k = stdp_constants(rule, nu_pre=0.01, nu_post=0.1, w_min=-0.5, w_max=2.0)
     lazy = lazy_state(k, np.array([1.0, 2.0, 0.25], np.float32))
-    np.testing.assert_allclose(lazy[kn.L_LO], [-0.5, -0.25, -2.0], rtol=1e-6)
-    np.testing.assert_allclose(lazy[kn.L_HI], [2.0, 1.0, 8.0], rtol=1e-6)
-    if rule == kn.RULE_PAIR:  # fixed effective steps: divided by the scale
-        np.testing.assert_allclose(lazy[kn.L_AMP_PRE], [0.01, 0.005, 0.04], rtol=1e-6)
-        np.testing.assert_allclose(lazy[kn.L_AMP_POST], [0.1, 0.05, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(lazy[layout.L_LO], [-0.5, -0.25, -2.0], rtol=1e-6)
+    np.testing.assert_allclose(lazy[layout.L_HI], [2.0, 1.0, 8.0], rtol=1e-6)
+    if rule == layout.RULE_PAIR:  # fixed effective steps: divided by the scale
+        np.testing.assert_allclose(lazy[layout.L_AMP_PRE], [0.01, 0.005, 0.04], rtol=1e-6)
+        np.testing.assert_allclose(lazy[layout.L_AMP_POST], [0.1, 0.05, 0.4], rtol=1e-6)
     else:  # relative steps: scale-free
-        np.testing.assert_allclose(lazy[kn.L_AMP_PRE], 0.01, rtol=1e-6)
-        np.testing.assert_allclose(lazy[kn.L_AMP_POST], 0.1, rtol=1e-6)
+        np.testing.assert_allclose(lazy[layout.L_AMP_PRE], 0.01, rtol=1e-6)
+        np.testing.assert_allclose(lazy[layout.L_AMP_POST], 0.1, rtol=1e-6)
 
 
 def test_rescale_columns_sets_each_effective_sum() -> None:
-    lazy = np.zeros((kn.L_SIZE, 4), np.float32)
-    lazy[kn.L_SCALE] = [1.0, 3.0, 0.5, 1.0]
+    lazy = np.zeros((layout.L_SIZE, 4), np.float32)
+    lazy[layout.L_SCALE] = [1.0, 3.0, 0.5, 1.0]
     colsum = np.array([39.0, 0.0, -2.0, 156.0])  # raw sums
-    assert not kn.rescale_columns(lazy, colsum, 78.0)
+    assert not nm.rescale_columns(lazy, colsum, 78.0)
     # Positive sums get scale total / sum; zero and negative sums keep their scale.
-    np.testing.assert_allclose(lazy[kn.L_SCALE], [2.0, 3.0, 0.5, 0.5], rtol=1e-7)
+    np.testing.assert_allclose(lazy[layout.L_SCALE], [2.0, 3.0, 0.5, 0.5], rtol=1e-7)
     colsum[0] = 78.0 / 2000.0  # scale 2000 > SCALE_MAX: the caller must fold
-    assert kn.rescale_columns(lazy, colsum, 78.0)
-    assert lazy[kn.L_SCALE, 0] == pytest.approx(2000.0)
+    assert nm.rescale_columns(lazy, colsum, 78.0)
+    assert lazy[layout.L_SCALE, 0] == pytest.approx(2000.0)
     colsum[0] = 78.0 / 5e-4  # scale below SCALE_MIN
-    assert kn.rescale_columns(lazy, colsum, 78.0)
+    assert nm.rescale_columns(lazy, colsum, 78.0)
 
 
 def test_fold_scales_keeps_effective_weights_and_resets_scale() -> None:
     rng = np.random.default_rng(8)
     w = rng.random((7, 4)).astype(np.float32)
     lazy = lazy_state(pack_constants(NetworkParams()), np.array([2.0, 0.5, 1.0, 3.0], np.float32))
-    lazy[kn.L_DELTA] = 0.25
-    effective = w * lazy[kn.L_SCALE]
+    lazy[layout.L_DELTA] = 0.25
+    effective = w * lazy[layout.L_SCALE]
     colsum = np.full(4, np.nan)
-    kn.fold_scales(w, lazy, colsum)
+    nm.fold_scales(w, lazy, colsum)
     np.testing.assert_array_equal(w, effective)
     np.testing.assert_allclose(colsum, w.sum(axis=0, dtype=np.float64), rtol=1e-12)
-    np.testing.assert_array_equal(lazy[kn.L_SCALE], 1.0)
-    np.testing.assert_array_equal(lazy[kn.L_DELTA], 0.0)
+    np.testing.assert_array_equal(lazy[layout.L_SCALE], 1.0)
+    np.testing.assert_array_equal(lazy[layout.L_DELTA], 0.0)
 
 
 # --------------------------------------------------------------------------- batches
@@ -578,7 +601,7 @@ def run(
     w = np.array(w, np.float32)
     theta = np.zeros(p.n_neurons, np.float32)
     counts = np.zeros((images.shape[0], p.n_neurons), np.int32)
-    stats = np.zeros((images.shape[0], kn.STAT_SIZE), np.int64)
+    stats = np.zeros((images.shape[0], layout.STAT_SIZE), np.int64)
     kn.run_batch(
         images, w, theta, pack_constants(p), p.timesteps, learn, rng_new(seed), counts, stats
     )
@@ -603,19 +626,19 @@ def test_run_batch_learning_normalises_each_sample(rule: str) -> None:
     np.testing.assert_allclose(w.sum(axis=0), p.norm_total, rtol=1e-5)
     assert w.min() >= p.w_min
     assert np.all(theta >= 0)
-    assert np.all(stats[:, kn.STAT_STEPS] == p.timesteps * stats[:, kn.STAT_PRESENTATIONS])
-    assert np.all(stats[:, kn.STAT_EXC_SPIKES] >= counts.sum(axis=1))
+    assert np.all(stats[:, layout.STAT_STEPS] == p.timesteps * stats[:, layout.STAT_PRESENTATIONS])
+    assert np.all(stats[:, layout.STAT_EXC_SPIKES] >= counts.sum(axis=1))
     assert counts.sum() > 0
     # Normalisation work: the column sums at batch start, N column rescales per sample and
     # one fold at batch end.
     n_w = 16 * 4
-    assert stats[:, kn.STAT_SUMMED].tolist() == [n_w, 0, 0]
-    assert stats[:, kn.STAT_FOLDED].tolist() == [0, 0, n_w]
-    assert stats[:, kn.STAT_NORMALISED].tolist() == [4, 4, 4]
+    assert stats[:, layout.STAT_SUMMED].tolist() == [n_w, 0, 0]
+    assert stats[:, layout.STAT_FOLDED].tolist() == [0, 0, n_w]
+    assert stats[:, layout.STAT_NORMALISED].tolist() == [4, 4, 4]
     w_inf, theta_inf, _, stats_inf = run(p, images, w0, learn=False)
     np.testing.assert_array_equal(w_inf, w0)
     np.testing.assert_array_equal(theta_inf, 0.0)
-    assert not stats_inf[:, kn.STAT_NORMALISED :].any()
+    assert not stats_inf[:, layout.STAT_NORMALISED :].any()
 
 
 def per_sample_reference(
@@ -632,38 +655,25 @@ def per_sample_reference(
     size = n_in * p.timesteps
     spike_t, spike_i, spike_idx = (np.empty(size, np.int32) for _ in range(3))
     step_ptr = np.empty(p.timesteps + 1, np.int32)
-    work_f = np.empty((5, n), np.float32)
-    work_i = np.empty((6, max(n, n_in)), np.int32)
-    pre_decay_pow = (k[kn.K_DEC_PRE] ** np.arange(p.timesteps + 1)).astype(np.float32)
-    lazy = unit_lazy(k, n)
-    colsum = np.zeros(n)
-    stats = np.zeros(kn.STAT_SIZE, np.int64)
+    ws = kn.Workspace(
+        work_f=np.empty((layout.F_SIZE, n), np.float32),
+        work_i=np.empty((layout.I_SIZE, max(n, n_in)), np.int32),
+        pre_decay_pow=(k[layout.K_DEC_PRE] ** np.arange(p.timesteps + 1)).astype(np.float32),
+        lazy=unit_lazy(k, n),
+        colsum=np.zeros(n),
+    )
+    stats = np.zeros(layout.STAT_SIZE, np.int64)
     for b, image in enumerate(images):
-        theta *= np.float32(k[kn.K_DEC_THETA])
-        p_scale = k[kn.K_P_SCALE]
+        theta *= np.float32(k[layout.K_DEC_THETA])
+        p_scale = k[layout.K_P_SCALE]
         for _ in range(p.max_retries + 1):
             poisson_encode(
                 image, p_scale, p.timesteps, state, spike_t, spike_i, step_ptr, spike_idx
             )
-            fired = kn.present(
-                w,
-                theta,
-                k,
-                p.timesteps,
-                True,
-                step_ptr,
-                spike_idx,
-                counts[b],
-                work_f,
-                work_i,
-                pre_decay_pow,
-                lazy,
-                colsum,
-                stats,
-            )
+            fired = kn.present(w, theta, k, True, step_ptr, spike_idx, counts[b], ws, stats)
             if fired >= p.min_spikes:
                 break
-            p_scale += k[kn.K_P_RETRY]
+            p_scale += k[layout.K_P_RETRY]
         sums = w.sum(axis=0, dtype=np.float64)
         positive = sums > 0
         w[:, positive] *= (p.norm_total / sums[positive]).astype(np.float32)
@@ -684,8 +694,8 @@ def test_lazy_normalisation_matches_per_sample_normalisation(rule: str) -> None:
     np.testing.assert_allclose(theta, theta_ref, rtol=1e-6)
     np.testing.assert_allclose(w, w_ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w.sum(axis=0, dtype=np.float64), p.norm_total, rtol=1e-6)
-    assert stats[:, kn.STAT_FOLDED].sum() == 784 * 20  # one fold, at the end
-    assert stats[:, kn.STAT_NORMALISED].sum() == 200 * 20
+    assert stats[:, layout.STAT_FOLDED].sum() == 784 * 20  # one fold, at the end
+    assert stats[:, layout.STAT_NORMALISED].sum() == 200 * 20
 
 
 def test_scale_out_of_range_folds_at_once() -> None:
@@ -695,7 +705,7 @@ def test_scale_out_of_range_folds_at_once() -> None:
     images = rng.integers(0, 256, (3, 16), dtype=np.uint8)
     w0 = (1e-5 * (1.0 + rng.random((16, 4)))).astype(np.float32)
     w, _, _, stats = run(p, images, w0, learn=True)
-    assert stats[:, kn.STAT_FOLDED].tolist() == [64, 0, 64]
+    assert stats[:, layout.STAT_FOLDED].tolist() == [64, 0, 64]
     np.testing.assert_allclose(w.sum(axis=0, dtype=np.float64), p.norm_total, rtol=1e-6)
 
 
@@ -717,10 +727,10 @@ def test_run_batch_theta_decays_once_per_sample() -> None:
     w = np.full((4, 2), 0.25, np.float32)
     theta = np.array([2.0, 4.0], np.float32)
     counts = np.zeros((3, 2), np.int32)
-    stats = np.zeros((3, kn.STAT_SIZE), np.int64)
+    stats = np.zeros((3, layout.STAT_SIZE), np.int64)
     kn.run_batch(images, w, theta, pack_constants(p), 10, True, rng_new(0), counts, stats)
     np.testing.assert_allclose(theta, np.array([2.0, 4.0]) * math.exp(-3 * 10 / 50.0), rtol=1e-5)
-    assert stats[:, kn.STAT_INPUT_SPIKES].sum() == 0
+    assert stats[:, layout.STAT_INPUT_SPIKES].sum() == 0
     kn.run_batch(images, w, theta, pack_constants(p), 10, False, rng_new(0), counts, stats)
     np.testing.assert_allclose(theta, np.array([2.0, 4.0]) * math.exp(-3 * 10 / 50.0), rtol=1e-5)
 
@@ -730,10 +740,10 @@ def test_stdp_update_counts_are_recorded() -> None:
     # input 1 fires at step 1 (depression of its row: n_neurons synapses).
     p = spike_params(n_neurons=1, nu_pre=0.1, nu_post=0.1)
     out = present(p, np.array([[6.0], [1.0]], np.float32), [[0], [1]], learn=True)
-    assert out.stats[kn.STAT_POTENTIATIONS] == 1
-    assert out.stats[kn.STAT_DEPRESSIONS] == 1
+    assert out.stats[layout.STAT_POTENTIATIONS] == 1
+    assert out.stats[layout.STAT_DEPRESSIONS] == 1
     quiet = present(p, np.array([[6.0], [1.0]], np.float32), [[0], [1]], learn=False)
-    assert quiet.stats[kn.STAT_POTENTIATIONS] == quiet.stats[kn.STAT_DEPRESSIONS] == 0
+    assert quiet.stats[layout.STAT_POTENTIATIONS] == quiet.stats[layout.STAT_DEPRESSIONS] == 0
 
 
 # --------------------------------------------------------------------------- deadline and gain
@@ -745,13 +755,13 @@ def test_deadline_spike_fires_the_neuron_nearest_threshold_once() -> None:
     w = np.array([[0.3, 0.4], [0.1, 0.2]], np.float32)
     quiet = present(p.replace(deadline_spike=False), w, [[0, 1], [0]], learn=True)
     assert quiet.fired == 0
-    assert quiet.stats[kn.STAT_DEADLINE] == 0
+    assert quiet.stats[layout.STAT_DEADLINE] == 0
     out = present(p, w, [[0, 1], [0]], learn=True)
     assert out.fired == 1
     np.testing.assert_array_equal(out.counts, [0, 1])
     np.testing.assert_array_equal(out.theta, [0.0, 0.5])
-    assert out.stats[kn.STAT_DEADLINE] == 1
-    assert out.stats[kn.STAT_EXC_SPIKES] == 1
+    assert out.stats[layout.STAT_DEADLINE] == 1
+    assert out.stats[layout.STAT_EXC_SPIKES] == 1
     # The forced spike potentiates like any other: neuron 1's weights from active inputs grow.
     assert out.w[0, 1] > w[0, 1] and out.w[1, 1] > w[1, 1]
 
@@ -761,7 +771,7 @@ def test_deadline_spike_leaves_a_presentation_with_spikes_alone() -> None:
     w = np.array([[20.0, 1.0]], np.float32)  # neuron 0 crosses threshold on the first step
     out = present(p, w, [[0], [], []])
     assert out.counts.tolist() == [1, 0]
-    assert out.stats[kn.STAT_DEADLINE] == 0
+    assert out.stats[layout.STAT_DEADLINE] == 0
 
 
 def test_input_gain_scales_to_the_target_mean() -> None:
@@ -786,7 +796,7 @@ def test_input_mean_is_the_same_as_scaling_the_rate() -> None:
     )
     for a, b in zip(normalised, doubled, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert normalised[3][:, kn.STAT_INPUT_SPIKES].sum() > 0
+    assert normalised[3][:, layout.STAT_INPUT_SPIKES].sum() > 0
 
 
 # --------------------------------------------------------------------------- early exit
@@ -794,6 +804,14 @@ def test_input_mean_is_the_same_as_scaling_the_rate() -> None:
 # sha256 of a fixed train + respond run (tuned preset, N20, T60, both inhibitions) made with the
 # kernels before the early exit existed: margin 0 must reproduce it bit for bit.
 GOLDEN_SHA256 = "69e15e9e41fe9cae64e29ac54b62c9047aa690b517f12a99e2cd76999a173c5e"
+
+
+def stats_array(stats: SampleStats) -> np.ndarray:
+    """The kernels' int64 [B, STAT_SIZE] array that ``stats`` names the columns of."""
+    array = np.zeros((len(stats), layout.STAT_SIZE), np.int64)
+    for name, column in COLUMNS.items():
+        array[:, column] = getattr(stats, name)
+    return array
 
 
 def golden_digest(**changes: object) -> str:
@@ -807,7 +825,8 @@ def golden_digest(**changes: object) -> str:
         net = Network.fresh(p, seed=3)
         learnt = net.train(images[:40])
         answered = net.respond(images[40:])
-        for array in (*learnt, *answered, net.state.weights, net.state.theta):
+        arrays = (learnt[0], stats_array(learnt[1]), answered[0], stats_array(answered[1]))
+        for array in (*arrays, net.state.weights, net.state.theta):
             digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
 
@@ -845,15 +864,15 @@ def test_early_exit_hand_example() -> None:
     steps = [[0]] * 10
     out = present(p, w, steps)
     assert out.counts.tolist() == [3, 0]
-    assert out.stats[kn.STAT_STEPS] == 3
-    assert out.stats[kn.STAT_INPUT_SPIKES] == 3  # the input spikes actually presented
+    assert out.stats[layout.STAT_STEPS] == 3
+    assert out.stats[layout.STAT_INPUT_SPIKES] == 3  # the input spikes actually presented
     # Ending before min_spikes would only cause a re-presentation: it waits for them.
     out = present(p.replace(min_spikes=5), w, steps)
     assert out.counts.tolist() == [5, 0]
-    assert out.stats[kn.STAT_STEPS] == 5
+    assert out.stats[layout.STAT_STEPS] == 5
     # Learning always runs the full T.
     out = present(p, w, steps, learn=True)
-    assert out.stats[kn.STAT_STEPS] == 10
+    assert out.stats[layout.STAT_STEPS] == 10
 
 
 def test_early_exit_needs_a_lead_not_a_count() -> None:
@@ -863,7 +882,7 @@ def test_early_exit_needs_a_lead_not_a_count() -> None:
     )
     out = present(p, np.array([[20.0, 20.0]], np.float32), [[0]] * 8)
     assert out.counts.tolist() == [8, 8]
-    assert out.stats[kn.STAT_STEPS] == 8
+    assert out.stats[layout.STAT_STEPS] == 8
 
 
 def first_exit(counts_by_step: list[np.ndarray], margin: int, min_spikes: int) -> int:
@@ -899,9 +918,9 @@ def test_early_exit_matches_prefix_reference(seed: int, margin: int, inhibition:
     prefixes = [present(p, w, steps[:t]).counts for t in range(1, t_max + 1)]
     expected_steps = first_exit(prefixes, margin, p.min_spikes)
     out = present(p.replace(early_exit_margin=margin), w, steps)
-    assert out.stats[kn.STAT_STEPS] == expected_steps
+    assert out.stats[layout.STAT_STEPS] == expected_steps
     np.testing.assert_array_equal(out.counts, prefixes[expected_steps - 1])
-    assert out.stats[kn.STAT_INPUT_SPIKES] == sum(len(s) for s in steps[:expected_steps])
+    assert out.stats[layout.STAT_INPUT_SPIKES] == sum(len(s) for s in steps[:expected_steps])
 
 
 def test_early_exit_shortens_inference_on_digits() -> None:
@@ -912,10 +931,12 @@ def test_early_exit_shortens_inference_on_digits() -> None:
     w = net.state.weights
     _, _, full, full_stats = run(p, images, w, learn=False)
     _, _, short, short_stats = run(p.replace(early_exit_margin=2), images, w, learn=False)
-    assert short_stats[:, kn.STAT_STEPS].mean() < 0.8 * full_stats[:, kn.STAT_STEPS].mean()
-    assert (short_stats[:, kn.STAT_STEPS] <= full_stats[:, kn.STAT_STEPS]).all()
+    assert short_stats[:, layout.STAT_STEPS].mean() < 0.8 * full_stats[:, layout.STAT_STEPS].mean()
+    assert (short_stats[:, layout.STAT_STEPS] <= full_stats[:, layout.STAT_STEPS]).all()
     leader = short.argmax(axis=1)
     ranked = np.sort(short, axis=1)
-    exited = short_stats[:, kn.STAT_STEPS] < p.timesteps * short_stats[:, kn.STAT_PRESENTATIONS]
+    exited = (
+        short_stats[:, layout.STAT_STEPS] < p.timesteps * short_stats[:, layout.STAT_PRESENTATIONS]
+    )
     assert ((ranked[:, -1] - ranked[:, -2])[exited] >= 2).all()
     assert (leader == full.argmax(axis=1)).mean() > 0.5

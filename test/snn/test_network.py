@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from topspark_ros.snn import kernels as kn
+from topspark_ros.snn import layout
 from topspark_ros.snn.network import Network, flatten_images, pack_constants
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.state import ModelState
@@ -44,18 +45,18 @@ def test_pack_constants() -> None:
         tau_theta=1e4,
     )
     k = pack_constants(p)
-    assert k.shape == (kn.K_SIZE,)
-    assert k[kn.K_DEC_EXC] == pytest.approx(math.exp(-0.01))
-    assert k[kn.K_DEC_THETA] == pytest.approx(math.exp(-100.0 / 1e4))
-    assert k[kn.K_REF_E] == 11  # 5.2 ms at 0.5 ms steps rounds up
-    assert k[kn.K_REF_I] == 2  # 0.75 ms at 0.5 ms steps rounds up
-    assert k[kn.K_RULE] == kn.RULE_WEIGHT_DEPENDENT
-    assert k[kn.K_INHIB] == kn.INHIB_DIRECT
-    assert k[kn.K_P_SCALE] == pytest.approx(p.input_rate * 0.5 / 1000 / 255)
-    assert k[kn.K_MIN_SPIKES] == p.min_spikes
-    assert k[kn.K_MAX_RETRIES] == p.max_retries
-    assert k[kn.K_EXIT_MARGIN] == 0
-    assert pack_constants(p.replace(early_exit_margin=4))[kn.K_EXIT_MARGIN] == 4
+    assert k.shape == (layout.K_SIZE,)
+    assert k[layout.K_DEC_EXC] == pytest.approx(math.exp(-0.01))
+    assert k[layout.K_DEC_THETA] == pytest.approx(math.exp(-100.0 / 1e4))
+    assert k[layout.K_REF_E] == 11  # 5.2 ms at 0.5 ms steps rounds up
+    assert k[layout.K_REF_I] == 2  # 0.75 ms at 0.5 ms steps rounds up
+    assert k[layout.K_RULE] == layout.RULE_WEIGHT_DEPENDENT
+    assert k[layout.K_INHIB] == layout.INHIB_DIRECT
+    assert k[layout.K_P_SCALE] == pytest.approx(p.input_rate * 0.5 / 1000 / 255)
+    assert k[layout.K_MIN_SPIKES] == p.min_spikes
+    assert k[layout.K_MAX_RETRIES] == p.max_retries
+    assert k[layout.K_EXIT_MARGIN] == 0
+    assert pack_constants(p.replace(early_exit_margin=4))[layout.K_EXIT_MARGIN] == 4
 
 
 def test_flatten_images() -> None:
@@ -90,7 +91,7 @@ def test_same_seed_is_bit_identical(rule: str) -> None:
     np.testing.assert_array_equal(a.state.weights, b.state.weights)
     np.testing.assert_array_equal(a.state.theta, b.state.theta)
     np.testing.assert_array_equal(counts_a, counts_b)
-    np.testing.assert_array_equal(stats_a, stats_b)
+    np.testing.assert_array_equal(dataclasses.astuple(stats_a), dataclasses.astuple(stats_b))
     np.testing.assert_array_equal(a.respond(data)[0], b.respond(data)[0])
     assert counts_a.sum() > 0
 
@@ -135,7 +136,7 @@ def test_respond_does_not_learn() -> None:
     assert net.state.samples_seen == 3
     assert counts.shape == (5, 4)
     assert counts.dtype == np.int32
-    assert stats.shape == (5, kn.STAT_SIZE)
+    assert len(stats) == 5
     assert counts.sum() > 0
 
 
@@ -151,8 +152,8 @@ def test_training_invariants(rule: str, inhibition: str) -> None:
         np.testing.assert_allclose(net.state.weights.sum(axis=0), p.norm_total, rtol=1e-5)
         assert net.state.weights.min() >= p.w_min
         assert np.isfinite(net.state.weights).all()
-        assert stats[0, kn.STAT_STEPS] == p.timesteps * stats[0, kn.STAT_PRESENTATIONS]
-        assert counts.sum() >= p.min_spikes or stats[0, kn.STAT_PRESENTATIONS] == 11
+        assert stats.steps[0] == p.timesteps * stats.presentations[0]
+        assert counts.sum() >= p.min_spikes or stats.presentations[0] == 11
     assert net.state.samples_seen == 4
 
 
@@ -163,7 +164,7 @@ def test_theta_grows_by_theta_plus_per_spike() -> None:
     counts, stats = net.train(images(1, seed=3))
     assert counts.sum() > 0
     np.testing.assert_allclose(net.state.theta, 0.125 * counts[0], rtol=1e-6)
-    assert stats[0, kn.STAT_EXC_SPIKES] == counts.sum()
+    assert stats.exc_spikes[0] == counts.sum()
 
 
 def test_faint_image_is_presented_again_up_to_max_retries() -> None:
@@ -173,15 +174,15 @@ def test_faint_image_is_presented_again_up_to_max_retries() -> None:
         net = Network.fresh(p, seed=0)
         counts, stats = getattr(net, method)(faint)
         assert counts.sum() < 5
-        np.testing.assert_array_equal(stats[:, kn.STAT_PRESENTATIONS], 4)
-        np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], 4 * p.timesteps)
+        np.testing.assert_array_equal(stats.presentations, 4)
+        np.testing.assert_array_equal(stats.steps, 4 * p.timesteps)
 
 
 def test_no_retry_with_min_spikes_zero() -> None:
     p = tiny(input_rate=10.0, retry_rate_step=0.0, min_spikes=0, max_retries=3)
     _, stats = Network.fresh(p, seed=0).train(np.ones((2, 16), np.uint8))
-    np.testing.assert_array_equal(stats[:, kn.STAT_PRESENTATIONS], 1)
-    np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], p.timesteps)
+    np.testing.assert_array_equal(stats.presentations, 1)
+    np.testing.assert_array_equal(stats.steps, p.timesteps)
 
 
 def test_retry_raises_rate_until_enough_spikes() -> None:
@@ -195,11 +196,11 @@ def test_retry_raises_rate_until_enough_spikes() -> None:
     )
     net = Network(state, seed=1)
     counts, stats = net.respond(np.full((3, 16), 255, np.uint8))
-    presentations = stats[:, kn.STAT_PRESENTATIONS]
+    presentations = stats.presentations
     assert np.all(presentations >= 2) and np.all(presentations <= 11)
     assert np.all(counts.sum(axis=1) >= 5)  # counts are those of the final presentation
-    np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], presentations * p.timesteps)
-    assert np.all(stats[:, kn.STAT_INPUT_SPIKES] > 0)
+    np.testing.assert_array_equal(stats.steps, presentations * p.timesteps)
+    assert np.all(stats.input_spikes > 0)
 
 
 @pytest.mark.parametrize("timesteps", [1, 2, 1000])
@@ -209,20 +210,16 @@ def test_any_timesteps(timesteps: int) -> None:
     data = images(3, seed=timesteps)
     counts, stats = net.train(data)
     assert counts.shape == (3, 3)
-    np.testing.assert_array_equal(
-        stats[:, kn.STAT_STEPS], timesteps * stats[:, kn.STAT_PRESENTATIONS]
-    )
-    assert np.all(stats[:, kn.STAT_PRESENTATIONS] >= 1)
-    assert np.all(stats[:, kn.STAT_PRESENTATIONS] <= 3)
+    np.testing.assert_array_equal(stats.steps, timesteps * stats.presentations)
+    assert np.all(stats.presentations >= 1)
+    assert np.all(stats.presentations <= 3)
     np.testing.assert_allclose(net.state.weights.sum(axis=0), p.norm_total, rtol=1e-5)
     counts, stats = net.respond(data)
-    np.testing.assert_array_equal(
-        stats[:, kn.STAT_STEPS], timesteps * stats[:, kn.STAT_PRESENTATIONS]
-    )
+    np.testing.assert_array_equal(stats.steps, timesteps * stats.presentations)
     # An input fires at most once per step.
-    assert np.all(stats[:, kn.STAT_INPUT_SPIKES] <= 16 * stats[:, kn.STAT_STEPS])
+    assert np.all(stats.input_spikes <= 16 * stats.steps)
     # Exc neurons fire at most once per step each.
-    assert np.all(stats[:, kn.STAT_EXC_SPIKES] <= 3 * stats[:, kn.STAT_STEPS])
+    assert np.all(stats.exc_spikes <= 3 * stats.steps)
 
 
 def test_set_params_changes_timesteps_keeps_weights() -> None:
@@ -232,6 +229,6 @@ def test_set_params_changes_timesteps_keeps_weights() -> None:
     assert net.params.timesteps == 7
     np.testing.assert_array_equal(net.state.weights, weights)
     _, stats = net.respond(images(2))
-    np.testing.assert_array_equal(stats[:, kn.STAT_STEPS], 7 * stats[:, kn.STAT_PRESENTATIONS])
+    np.testing.assert_array_equal(stats.steps, 7 * stats.presentations)
     with pytest.raises(ValueError, match="cannot change the network size"):
         net.set_params(tiny(n_neurons=5))

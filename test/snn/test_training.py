@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from topspark_ros.data import load_sample
-from topspark_ros.snn import kernels as kn
+from topspark_ros.snn.layout import STAT_SIZE
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
-from topspark_ros.snn.training import RunStats, assign, evaluate, train_epochs
+from topspark_ros.snn.run_stats import RunStats, SampleStats
+from topspark_ros.snn.training import assign, evaluate, train_epochs
 
 N_IMAGES = 50
 
@@ -31,7 +32,7 @@ def test_run_stats_from_kernel() -> None:
         [[100, 6, 4, 20, 1, 50, 7, 90, 0, 10, 1], [300, 10, 8, 60, 3, 150, 9, 30, 20, 0, 0]],
         np.int64,
     )
-    run = RunStats.from_kernel(stats, 2.0)
+    run = RunStats.from_kernel(SampleStats.from_array(stats), 2.0)
     assert run.samples == 2
     assert run.input_spikes == 200.0
     assert run.exc_spikes == 8.0
@@ -41,7 +42,7 @@ def test_run_stats_from_kernel() -> None:
     assert (run.depressions, run.potentiations, run.normalised) == (100.0, 8.0, 60.0)
     assert (run.folded, run.summed, run.deadline) == (10.0, 5.0, 0.5)
     assert run.samples_per_s == 1.0
-    empty = RunStats.from_kernel(np.zeros((0, kn.STAT_SIZE), np.int64), 0.0)
+    empty = RunStats.from_kernel(SampleStats.from_array(np.zeros((0, STAT_SIZE), np.int64)), 0.0)
     assert empty.samples == 0
     assert empty.steps == 0.0
     assert empty.samples_per_s == float("inf")

@@ -18,7 +18,7 @@ import pytest
 from node_system import BATTERY_LEVELS, T_STEPS, wait_until, write_system_files
 
 from topspark_ros.data import load_sample
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     BatteryReading,
     Classification,
     ImageFrame,

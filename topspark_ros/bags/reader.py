@@ -23,9 +23,8 @@ from rosbags.interfaces import Connection
 
 from topspark_ros.bags.codec import BagCodec
 from topspark_ros.errors import BagError
-from topspark_ros.interfaces.convert import STRING_TYPE, typename_of
 from topspark_ros.interfaces.typestore import build_typestore
-from topspark_ros.nodes.messages import BatteryReading, ImageFrame, Label
+from topspark_ros.messages import STRING_TYPE, BatteryReading, ImageFrame, Label, typename_of
 
 STORAGE_FILES = {".db3": "sqlite3", ".mcap": "mcap"}
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # for annotations only: argparse and the rest load inside ``m
     from typing import Any, NoReturn
 
 EXIT_ERROR = 1  # known bad input or environment: one ``error:`` line
+RESEND_S = 0.05  # how long after a lost stop signal it is sent again (the hook has returned)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT; SIGTERM 143, SIGHUP 129); usage errors exit 2
 
 
@@ -52,15 +53,20 @@ class _Interrupts:
     """The one signal policy of every command: while active, SIGINT, SIGTERM and SIGHUP raise
     ``Interrupted`` (a KeyboardInterrupt), so a stop signal cleans up exactly as Ctrl-C does
     (children stopped, staging removed, reports written). The signal is remembered, because
-    Python can lose the exception while modules load: C code importing a module turns it into
-    an ImportError (numpy's C extension importing ``datetime``) or drops it (numpy.random's
-    init), and one raised in a weakref callback (importlib's module locks) is only printed as
-    "Exception ignored". ``check`` raises a signal that was seen again."""
+    Python can lose the exception: C code importing a module turns it into an ImportError
+    (numpy's C extension importing ``datetime``) or drops it (numpy.random's init), and one
+    raised in a weakref or ctypes callback (importlib's module locks; LLVM calling back while
+    numba compiles) is only reported to ``sys.unraisablehook``. ``check`` raises a signal that
+    was seen again; the hook has it sent again to the main thread a moment later."""
 
     def __init__(self) -> None:
+        import threading
+
         self.seen: Interrupted | None = None
         self._handlers: dict[int, Any] = {}
         self._hook: Any = None
+        self._lock = threading.Lock()
+        self._resend = False  # a lost signal is to be sent again (until raised or exited)
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         """The handler of each stop signal."""
@@ -68,20 +74,34 @@ class _Interrupts:
         raise self.seen
 
     def _unraisable(self, unraisable: Any) -> None:
-        """sys.unraisablehook: a stop signal lost where Python can only drop it (a weakref
-        callback, a ctypes callback: LLVM calling back while numba compiles) is not printed but
-        delivered again, so that it is raised at the next point where it can be."""
-        import signal
+        """sys.unraisablehook: a stop signal lost where Python can only drop it is not printed
+        but sent again, from another thread a moment later (raised here, in the hook, it would
+        be dropped again), so that it is raised at the next point where it can be."""
         import threading
 
         if not isinstance(unraisable.exc_value, KeyboardInterrupt):
             self._hook(unraisable)
         elif self.seen is not None and threading.current_thread() is threading.main_thread():
-            # from another thread: raised here, in the hook, it would be dropped again
-            threading.Thread(target=signal.raise_signal, args=(self.seen.signum,)).start()
+            self._resend = True
+            threading.Thread(target=self._send_again, name="resend-signal", daemon=True).start()
+
+    def _send_again(self) -> None:
+        """The lost signal to the main thread (waking it from a sleep), unless it was raised
+        (``check``) or the policy ended meanwhile."""
+        import signal
+        import threading
+        import time
+
+        time.sleep(RESEND_S)
+        with self._lock:
+            if self._resend and self.seen is not None:
+                self._resend = False
+                signal.pthread_kill(threading.main_thread().ident or 0, self.seen.signum)
 
     def check(self) -> None:
         """Raise the stop signal that came (and was lost, or we would not be here)."""
+        with self._lock:
+            self._resend = False
         if self.seen is not None:
             raise self.seen
 
@@ -105,6 +125,8 @@ class _Interrupts:
     def __exit__(self, *exc: object) -> None:
         import signal
 
+        with self._lock:  # no signal is sent again once the handlers are put back
+            self._resend = False
         for signum, handler in self._handlers.items():
             signal.signal(signum, handler)
         if self._handlers:

@@ -1,6 +1,6 @@
 """Camera image -> the network's input: any encoding and size to a uint8 [28, 28] gray digit.
 
-A ``sensor_msgs/Image`` (as ``nodes.messages.ImageFrame``) is decoded row by row through
+A ``sensor_msgs/Image`` (as ``messages.ImageFrame``) is decoded row by row through
 ``step`` (rows may be padded), cut to the region of interest, converted to 8-bit gray, optionally
 inverted, then either auto-cropped the way MNIST was made (the bright object's bounding box is
 scaled so its longer side is 20 px, keeping the aspect ratio, and placed in 28x28 with its centre
@@ -15,6 +15,7 @@ a DataError, not a black image).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,8 @@ import numpy.typing as npt
 from topspark_ros.errors import DataError
 
 if TYPE_CHECKING:
+    from topspark_ros.messages import ImageFrame
     from topspark_ros.nodes.config import ImageConfig
-    from topspark_ros.nodes.messages import ImageFrame
 
 SIZE = 28  # the network's input is SIZE x SIZE
 FIT = 20  # auto_crop: the object's longer side in pixels, as in MNIST
@@ -63,24 +64,34 @@ ENCODINGS: dict[str, Encoding] = {
 
 def _encoding(frame: ImageFrame) -> Encoding:
     """The frame's encoding; DataError naming it and the supported ones if unknown."""
-    enc = ENCODINGS.get(frame.encoding)
+    name = frame.encoding
+    enc = ENCODINGS.get(name) if isinstance(name, str) else None
     if enc is None:
         raise DataError(
-            f"image encoding {frame.encoding!r} is not supported; use one of "
-            f"{', '.join(ENCODINGS)}"
+            f"image encoding {name!r:.80} is not supported; use one of {', '.join(ENCODINGS)}"
         )
     return enc
 
 
-def _rows(frame: ImageFrame, enc: Encoding) -> U8:
-    """The frame's bytes as uint8 [height, width x bytes per pixel], row padding dropped."""
-    h, w = frame.height, frame.width
+def _integer(frame: ImageFrame, name: str) -> int:
+    """The frame's field ``name`` as a Python int (numpy integers too: no wrapping arithmetic);
+    DataError naming the field if it is not an integer."""
+    value = getattr(frame, name)
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise DataError(f"image {name} must be an integer, got {type(value).__name__}") from None
+
+
+def _rows(frame: ImageFrame, enc: Encoding, h: int, w: int, step: int) -> U8:
+    """The frame's bytes as uint8 [h, w x bytes per pixel], row padding dropped; DataError if
+    the sizes, the row stride ``step`` or the data do not fit together."""
     if h <= 0 or w <= 0:
         raise DataError(f"image size must be positive, got {w}x{h} (width x height)")
     row_bytes = w * enc.bytes_per_pixel
-    if frame.step < row_bytes:
+    if step < row_bytes:
         raise DataError(
-            f"image step {frame.step} is less than width {w} x {enc.bytes_per_pixel} bytes "
+            f"image step {step} is less than width {w} x {enc.bytes_per_pixel} bytes "
             f"({frame.encoding})"
         )
     data = frame.data
@@ -90,25 +101,23 @@ def _rows(frame: ImageFrame, enc: Encoding) -> U8:
         raise DataError(f"image data is not a byte buffer ({type(data).__name__})") from err
     if flat.dtype != np.uint8:
         raise DataError(f"image data must be bytes or uint8, got {flat.dtype}")
-    need = frame.step * h
+    need = step * h
     if flat.size < need:
-        raise DataError(
-            f"image data has {flat.size} bytes, step {frame.step} x height {h} needs {need}"
-        )
-    return flat[:need].reshape(h, frame.step)[:, :row_bytes]
+        raise DataError(f"image data has {flat.size} bytes, step {step} x height {h} needs {need}")
+    return flat[:need].reshape(h, step)[:, :row_bytes]
 
 
-def _roi(frame: ImageFrame, cfg: ImageConfig) -> tuple[int, int, int, int]:
-    """The region of interest (x, y, width, height) in pixels; 0 sizes reach the edge."""
+def _roi(h: int, w: int, cfg: ImageConfig) -> tuple[int, int, int, int]:
+    """The region of interest (x, y, width, height) of an h x w image; 0 sizes reach the edge."""
     x, y = cfg.roi_x, cfg.roi_y
-    w = cfg.roi_width or frame.width - x
-    h = cfg.roi_height or frame.height - y
-    if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > frame.width or y + h > frame.height:
+    roi_w = cfg.roi_width or w - x
+    roi_h = cfg.roi_height or h - y
+    if x < 0 or y < 0 or roi_w <= 0 or roi_h <= 0 or x + roi_w > w or y + roi_h > h:
         raise DataError(
             f"ROI x={cfg.roi_x} y={cfg.roi_y} width={cfg.roi_width} height={cfg.roi_height} "
-            f"lies outside the {frame.width}x{frame.height} image"
+            f"lies outside the {w}x{h} image"
         )
-    return x, y, w, h
+    return x, y, roi_w, roi_h
 
 
 def _gray(pixels: npt.NDArray[np.generic], enc: Encoding) -> U8:
@@ -135,11 +144,14 @@ def _gray(pixels: npt.NDArray[np.generic], enc: Encoding) -> U8:
 def decode_gray(frame: ImageFrame, cfg: ImageConfig) -> U8:
     """The frame's region of interest as 8-bit gray [roi height, roi width], inverted if set."""
     enc = _encoding(frame)
-    rows = _rows(frame, enc)
-    x, y, w, h = _roi(frame, cfg)
+    height, width, step, bigendian = (
+        _integer(frame, name) for name in ("height", "width", "step", "is_bigendian")
+    )
+    rows = _rows(frame, enc, height, width, step)
+    x, y, w, h = _roi(height, width, cfg)
     bpp = enc.bytes_per_pixel
     cut = np.ascontiguousarray(rows[y : y + h, x * bpp : (x + w) * bpp])
-    order = ">" if frame.is_bigendian and enc.dtype != "u1" else "<"
+    order = ">" if bigendian and enc.dtype != "u1" else "<"
     pixels = cut.view(np.dtype(order + enc.dtype)).reshape(h, w, enc.channels)
     gray = _gray(pixels, enc)
     return np.subtract(255, gray, dtype=np.uint8) if cfg.invert else gray
@@ -149,11 +161,11 @@ def centre_object(gray: U8, threshold: float) -> U8:
     """MNIST-style crop of gray [h, w]: object box to 20 px, centre of mass at 28x28's centre.
 
     Object pixels exceed ``threshold`` x the brightest (the brightest if none do); an all-black
-    image gives all zeros.
+    or empty image gives all zeros.
     """
     out = np.zeros((SIZE, SIZE), np.uint8)
-    top = int(gray.max())
-    if top == 0:
+    top = int(gray.max(initial=0))
+    if top == 0:  # all black, or empty
         return out
     mask = gray > threshold * top
     if not mask.any():

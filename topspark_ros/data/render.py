@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from topspark_ros.data.preprocess import ENCODINGS
 from topspark_ros.errors import DataError
-from topspark_ros.nodes.messages import ImageFrame
+from topspark_ros.messages import ImageFrame
 
 U8 = npt.NDArray[np.uint8]
 

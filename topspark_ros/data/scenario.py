@@ -23,13 +23,18 @@ from topspark_ros.data.datasets import DATASETS, IMAGE_SHAPE, Dataset
 from topspark_ros.data.render import RENDER_ENCODINGS, render_frame
 from topspark_ros.data.sample import load_data
 from topspark_ros.errors import DataError
-from topspark_ros.interfaces.convert import STRING_TYPE, typename_of
-from topspark_ros.nodes.battery import linear_voltage, simulated_state
-from topspark_ros.nodes.messages import BatteryReading, ImageFrame, Label
+from topspark_ros.messages import (
+    NS_PER_S,
+    STATUS_DISCHARGING,
+    STATUS_NOT_CHARGING,
+    STRING_TYPE,
+    BatteryReading,
+    ImageFrame,
+    Label,
+    typename_of,
+)
 
 SCENARIO_SPLIT = "test"  # scenario images: the split the models never trained on
-
-NS_PER_S = 1_000_000_000
 
 # One scenario message: bag time (ns), topic, ROS type name and the plain value to serialise.
 Message = tuple[int, str, str, object]
@@ -247,6 +252,36 @@ class FrameSource:
         return frame, label
 
 
+def linear_voltage(fraction: float, voltage_full: float, voltage_empty: float) -> float:
+    """A simulated battery's voltage (V): linear from empty to full in the charge fraction."""
+    return voltage_empty + (voltage_full - voltage_empty) * fraction
+
+
+def simulated_state(
+    stamp_ns: int,
+    fraction: float,
+    voltage: float,
+    current: float,
+    capacity: float,
+    frame_id: str,
+) -> BatteryReading:
+    """The ``BatteryState`` a simulated battery reports: charge ``fraction`` 0..1, ``current``
+    (A, negative while discharging), ``capacity`` (Ah); discharging while current flows, else
+    not charging."""
+    return BatteryReading(
+        stamp_ns=stamp_ns,
+        percentage=fraction,
+        voltage=voltage,
+        current=current,
+        charge=fraction * capacity,
+        capacity=capacity,
+        design_capacity=capacity,
+        present=True,
+        power_supply_status=STATUS_DISCHARGING if current < 0.0 else STATUS_NOT_CHARGING,
+        frame_id=frame_id,
+    )
+
+
 @dataclass(frozen=True)
 class BatteryModel:
     """A battery draining linearly from ``start`` to ``end`` (charge fractions) over
@@ -400,7 +435,6 @@ def scenario_messages(cfg: ScenarioConfig, datasets: Mapping[str, Dataset]) -> I
 
 __all__ = [
     "SCENARIO_SPLIT",
-    "STRING_TYPE",
     "BatteryModel",
     "EnvironmentSchedule",
     "FrameSource",
@@ -408,8 +442,10 @@ __all__ = [
     "ScenarioConfig",
     "battery_times",
     "frame_times",
+    "linear_voltage",
     "load_environments",
     "message_counts",
     "scenario_messages",
+    "simulated_state",
     "tick_times",
 ]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from topspark_ros.demo.result import EnergyTotals
-from topspark_ros.nodes.messages import Classification, ImageFrame
+from topspark_ros.messages import NS_PER_S, Classification, ImageFrame
 from topspark_ros.replay.records import ReplayLog
 from topspark_ros.ros.wiring import NodeSpec, qos_of
 
@@ -123,7 +123,7 @@ class DemoMonitor:
     def read(self, reader: Callable[[DemoMonitor], Any]) -> Any:
         """``reader(self)`` under the lock: a consistent view for the live display."""
         with self._lock:
-            self.log.wall_s = (self._clock() - self._started) / 1e9
+            self.log.wall_s = (self._clock() - self._started) / NS_PER_S
             return reader(self)
 
     def full_log(self) -> tuple[ReplayLog, Baseline]:

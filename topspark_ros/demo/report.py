@@ -9,6 +9,7 @@ import numpy as np
 
 from topspark_ros.demo.memory import MEMORY_CSV
 from topspark_ros.demo.result import DemoResult, EnergyTotals, energy_ratio
+from topspark_ros.messages import NS_PER_S
 from topspark_ros.replay.report import write_report
 from topspark_ros.topspark.outputs import pyplot, save_figure
 
@@ -50,7 +51,7 @@ def plot_energy_vs_fixed(result: DemoResult, path: Path) -> Path | None:
         (log.classifications, "adaptive T (timestep manager)"),
         (baseline, f"fixed T={baseline[0][1].timesteps}"),
     ):
-        xs = [(t - start) / 1e9 for t, _ in series]
+        xs = [(t - start) / NS_PER_S for t, _ in series]
         ys = np.cumsum([1e3 * r.energy_j for _, r in series])
         ax.plot(xs, ys, label=f"{label}: {1e3 * ys[-1] / len(series):.0f} uJ/frame")
     ax.set_xlabel("time (s)")

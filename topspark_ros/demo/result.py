@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from topspark_ros.demo.memory import RssSampler
-from topspark_ros.nodes.messages import Classification
+from topspark_ros.messages import Classification
 from topspark_ros.replay.records import ReplayLog
 
 

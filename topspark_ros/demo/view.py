@@ -6,7 +6,8 @@ import statistics
 from typing import TYPE_CHECKING
 
 from topspark_ros.demo.result import energy_ratio
-from topspark_ros.replay.metrics import battery_fractions, judge, mode_name, state_name
+from topspark_ros.messages import LearningState, TimestepMode
+from topspark_ros.replay.metrics import battery_fractions, judge
 
 if TYPE_CHECKING:
     from topspark_ros.demo.monitor import DemoMonitor
@@ -28,7 +29,7 @@ def render(monitor: DemoMonitor) -> list[str]:
     battery = f"{100 * fractions[-1][1]:.1f}%" if fractions else "-"
     if log.commands:
         command = log.commands[-1][1]
-        timestep = f"T={command.timesteps} ({mode_name(command.mode)})"
+        timestep = f"T={command.timesteps} ({TimestepMode.text_of(command.mode)})"
     else:
         timestep = "T=-"
     judged = [
@@ -51,7 +52,7 @@ def render(monitor: DemoMonitor) -> list[str]:
     if log.statuses:
         status = log.statuses[-1][1]
         lines.append(
-            f"learner: {state_name(status.state)} '{status.environment}' "
+            f"learner: {LearningState.text_of(status.state)} '{status.environment}' "
             f"{status.samples_learned}/{status.samples_target} samples, "
             f"model v{status.model_version}"
         )

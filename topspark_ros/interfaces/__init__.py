@@ -1,23 +1,2 @@
-"""Message types from ``msg/`` and the standard ROS 2 ones: typestore, DDS classes, conversion."""
-
-from topspark_ros.interfaces.convert import MESSAGE_TYPES, Converter, typename_of
-from topspark_ros.interfaces.dds_types import DdsTypes
-from topspark_ros.interfaces.typestore import (
-    PACKAGE,
-    build_typestore,
-    dds_typename,
-    full_typename,
-    message_definitions,
-)
-
-__all__ = [
-    "MESSAGE_TYPES",
-    "PACKAGE",
-    "Converter",
-    "DdsTypes",
-    "build_typestore",
-    "dds_typename",
-    "full_typename",
-    "message_definitions",
-    "typename_of",
-]
+"""Message types from ``msg/`` and the standard ROS 2 ones: typestore (rosbags), DDS classes
+(cyclonedds), conversion; each in its own module, so an importer loads only what it uses."""

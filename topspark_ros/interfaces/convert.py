@@ -11,13 +11,19 @@ classes). The rules, in both directions:
 - other sequences are tuples; a nested message is its registered dataclass (``MESSAGE_TYPES``) or a
   tuple of its fields in order (so ``diagnostic_msgs/KeyValue`` is ``(key, value)``);
 - a message with a single field (``std_msgs/String``) wraps a plain value;
-- a message field the plain object lacks gets the field type's zero value.
+- a message field the plain object lacks gets the field type's zero value;
+- going out, numbers must fit their field type's range and strings be UTF-8 (what no
+  implementation can serialise is a TransportError here, not an exception in the writer); coming
+  in, values must be of their field's type (int, float, bool, str; an rclpy ``byte`` of one byte
+  is an int; numpy scalars become Python ones).
 """
 
 from __future__ import annotations
 
 import array
 import dataclasses
+import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -28,48 +34,27 @@ from rosbags.typesys.store import Typestore
 
 from topspark_ros.errors import TransportError
 from topspark_ros.interfaces.typestore import full_typename
-from topspark_ros.nodes.messages import (
-    BatteryReading,
-    Classification,
-    DiagnosticStatus,
-    ImageFrame,
-    Label,
-    LearningStatus,
-    ModelUpdate,
-    TimestepCommand,
-)
+from topspark_ros.messages import MESSAGE_TYPES, NS_PER_S, DiagnosticStatus
 
 T = TypeVar("T")
 
 HEADER = "std_msgs/msg/Header"
 TIME = "builtin_interfaces/msg/Time"
 DIAGNOSTIC_ARRAY = "diagnostic_msgs/msg/DiagnosticArray"
-STRING_TYPE = "std_msgs/msg/String"  # carried as plain text (the environment name)
-NS_PER_S = 1_000_000_000
 BYTE_TYPES = frozenset({"byte", "char", "uint8"})
-INT_TYPES = frozenset(
-    {"byte", "char", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"}
-)
-# The ROS message type of each plain dataclass of topspark_ros.nodes.messages.
-MESSAGE_TYPES: Mapping[type, str] = {
-    ImageFrame: "sensor_msgs/msg/Image",
-    BatteryReading: "sensor_msgs/msg/BatteryState",
-    TimestepCommand: "topspark_ros/msg/TimestepCommand",
-    Classification: "topspark_ros/msg/Classification",
-    LearningStatus: "topspark_ros/msg/LearningStatus",
-    ModelUpdate: "topspark_ros/msg/ModelUpdate",
-    Label: "topspark_ros/msg/Label",
-    DiagnosticStatus: "diagnostic_msgs/msg/DiagnosticStatus",
+# The range of each integer type; ``byte`` (an octet in ROS 2, packed as int8 by rosbags): the
+# values both agree on.
+INT_RANGES: Mapping[str, tuple[int, int]] = {
+    **{
+        name: (int(np.iinfo(name).min), int(np.iinfo(name).max))
+        for name in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64")
+    },
+    "char": (0, 255),
+    "byte": (0, 127),
 }
+INT_TYPES = frozenset(INT_RANGES)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MISSING = object()
-
-
-def typename_of(plain: type) -> str:
-    """The ROS message type of a dataclass of ``topspark_ros.nodes.messages``."""
-    try:
-        return MESSAGE_TYPES[plain]
-    except KeyError:
-        raise TransportError(f"no ROS message type for {plain.__name__}") from None
 
 
 class Converter:
@@ -110,7 +95,7 @@ class Converter:
                 return into(**{key: value for key, value in flat.items() if key in names})
             if len(flat) == 1:
                 return into(*flat.values())
-        except (TypeError, ValueError, AttributeError) as err:
+        except (TypeError, ValueError, AttributeError, OverflowError) as err:
             raise TransportError(f"cannot convert {name} to {into.__name__}: {err}") from err
         raise TransportError(f"cannot convert {name} to {into.__name__}: not a dataclass")
 
@@ -123,7 +108,12 @@ class Converter:
 
     def diagnostic_statuses(self, message: object) -> tuple[DiagnosticStatus, ...]:
         """The statuses of a ``diagnostic_msgs/DiagnosticArray`` message."""
-        statuses: tuple[DiagnosticStatus, ...] = self._flatten(DIAGNOSTIC_ARRAY, message)["status"]
+        try:
+            statuses: tuple[DiagnosticStatus, ...] = self._flatten(DIAGNOSTIC_ARRAY, message)[
+                "status"
+            ]
+        except (TypeError, ValueError, AttributeError, OverflowError) as err:
+            raise TransportError(f"cannot convert {DIAGNOSTIC_ARRAY}: {err}") from err
         return statuses
 
     def _fields(self, name: str) -> list[tuple[str, Any]]:
@@ -170,10 +160,13 @@ class Converter:
         return [self._to_field(subdesc, item) for item in value]
 
     def _time(self, value: Any) -> Any:
-        """A ``builtin_interfaces/Time`` from integer nanoseconds or a Time-like object."""
+        """A ``builtin_interfaces/Time`` from integer nanoseconds, a mapping or a Time-like
+        object (anything else, a float say, is an error rather than a silent time 0)."""
         if isinstance(value, (int, np.integer)):
             sec, nanosec = divmod(int(value), NS_PER_S)
-            return self.message_class(TIME)(sec=sec, nanosec=nanosec)
+            value = {"sec": sec, "nanosec": nanosec}
+        elif not isinstance(value, Mapping) and not hasattr(value, "sec"):
+            raise TypeError(f"a time is integer nanoseconds, got {type(value).__name__}")
         return self._to_message(TIME, value)
 
     def _flatten(self, name: str, message: object) -> dict[str, Any]:
@@ -182,22 +175,25 @@ class Converter:
         for field, desc in self._fields(name):
             value = getattr(message, field)
             kind, detail = desc
-            if kind == Nodetype.NAME and detail == HEADER:
-                flat.update(self._flatten(HEADER, value))
-            elif kind == Nodetype.NAME and detail == TIME:
-                flat[f"{field}_ns"] = _nanoseconds(value)
-            else:
-                flat[field] = self._from_field(desc, value)
+            try:
+                if kind == Nodetype.NAME and detail == HEADER:
+                    flat.update(self._flatten(HEADER, value))
+                elif kind == Nodetype.NAME and detail == TIME:
+                    flat[f"{field}_ns"] = self._nanoseconds(value)
+                else:
+                    flat[field] = self._from_field(desc, value)
+            except (TypeError, ValueError, OverflowError) as err:
+                raise ValueError(f"{field}: {err}") from err
         return flat
 
     def _from_field(self, desc: Any, value: Any) -> Any:
         """One field's plain value from its message value."""
         kind, detail = desc
         if kind == Nodetype.BASE:
-            return value
+            return _plain_scalar(detail[0], value)
         if kind == Nodetype.NAME:
             if detail == TIME:
-                return _nanoseconds(value)
+                return self._nanoseconds(value)
             plain = self._plain_types.get(detail)
             if plain is not None:
                 return self.from_message(value, detail, plain)
@@ -206,9 +202,14 @@ class Converter:
         subdesc = detail[0]
         if subdesc[0] == Nodetype.BASE and subdesc[1][0] in BYTE_TYPES:
             return _to_bytes(value)
-        if subdesc[0] == Nodetype.BASE:
-            return tuple(value.tolist() if isinstance(value, np.ndarray) else value)
-        return tuple(self._from_field(subdesc, item) for item in value)
+        items = value.tolist() if isinstance(value, np.ndarray) else value
+        return tuple(self._from_field(subdesc, item) for item in items)
+
+    def _nanoseconds(self, stamp: Any) -> int:
+        """Integer nanoseconds of a ``builtin_interfaces/Time``."""
+        time = self._flatten(TIME, stamp)
+        total: int = time["sec"] * NS_PER_S + time["nanosec"]
+        return total
 
 
 def _getter(value: object, fields: list[str]) -> Callable[[str, Any], Any]:
@@ -224,14 +225,49 @@ def _getter(value: object, fields: list[str]) -> Callable[[str, Any], Any]:
 
 
 def _scalar(basename: str, value: Any) -> Any:
-    """A base-type field value coerced to its Python type (``_MISSING``: zero value)."""
+    """A base-type field value coerced to its Python type (``_MISSING``: zero value); ValueError
+    if no implementation could serialise it (out of range, not UTF-8)."""
     if basename == "string":
-        return "" if value is _MISSING else str(value)
+        text = "" if value is _MISSING else str(value)
+        text.encode()  # lone surrogates: UnicodeEncodeError, a ValueError
+        return text
     if basename == "bool":
         return False if value is _MISSING else bool(value)
     if basename in INT_TYPES:
-        return 0 if value is _MISSING else int(value)
-    return 0.0 if value is _MISSING else float(value)
+        return 0 if value is _MISSING else _in_range(basename, int(value))
+    number = 0.0 if value is _MISSING else float(value)
+    if basename == "float32" and math.isfinite(number) and abs(number) > FLOAT32_MAX:
+        raise ValueError(f"{number!r} is out of range for float32")
+    return number
+
+
+def _plain_scalar(basename: str, value: Any) -> Any:
+    """A received base-type value as its plain Python type (an rclpy ``byte`` is 1-byte bytes);
+    TypeError or ValueError if it is not of the field's type."""
+    if basename == "string":
+        if isinstance(value, bytes):
+            return value.decode()  # not UTF-8: UnicodeDecodeError, a ValueError
+        if isinstance(value, str):
+            return str(value)
+    elif basename == "bool":
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+    elif basename in INT_TYPES:
+        if isinstance(value, bytes) and len(value) == 1:
+            return value[0]
+        if isinstance(value, (int, np.integer)):
+            return operator.index(value)
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    raise TypeError(f"expected {basename}, got {type(value).__name__}")
+
+
+def _in_range(basename: str, number: int) -> int:
+    """``number`` if it is in the range of the integer type ``basename``, else ValueError."""
+    low, high = INT_RANGES[basename]
+    if not low <= number <= high:
+        raise ValueError(f"{number} is out of range for {basename} [{low}, {high}]")
+    return number
 
 
 def _to_bytes(value: Any) -> bytes:
@@ -245,9 +281,4 @@ def _to_bytes(value: Any) -> bytes:
     return bytes(0 if item is _MISSING else item for item in value)
 
 
-def _nanoseconds(stamp: Any) -> int:
-    """Integer nanoseconds of a ``builtin_interfaces/Time``."""
-    return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
-
-
-__all__ = ["MESSAGE_TYPES", "STRING_TYPE", "Converter", "typename_of"]
+__all__ = ["Converter"]

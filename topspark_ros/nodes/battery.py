@@ -11,12 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from topspark_ros.nodes.messages import BatteryReading
-
-# sensor_msgs/BatteryState power_supply_status values used here
-STATUS_CHARGING = 1
-STATUS_DISCHARGING = 2
-STATUS_NOT_CHARGING = 3
+from topspark_ros.messages import STATUS_CHARGING, STATUS_DISCHARGING, BatteryReading
 
 # Current sign conventions: the sign of ``current`` while the battery discharges.
 DISCHARGE_NEGATIVE = -1  # sensor_msgs/BatteryState standard
@@ -150,50 +145,15 @@ def normalise(
     return BatteryLevel(fraction, energy, power, percent_scale, sign, source)
 
 
-def linear_voltage(fraction: float, voltage_full: float, voltage_empty: float) -> float:
-    """A simulated battery's voltage (V): linear from empty to full in the charge fraction."""
-    return voltage_empty + (voltage_full - voltage_empty) * fraction
-
-
-def simulated_state(
-    stamp_ns: int,
-    fraction: float,
-    voltage: float,
-    current: float,
-    capacity: float,
-    frame_id: str,
-) -> BatteryReading:
-    """The ``BatteryState`` a simulated battery reports: charge ``fraction`` 0..1, ``current``
-    (A, negative while discharging), ``capacity`` (Ah); discharging while current flows, else
-    not charging."""
-    return BatteryReading(
-        stamp_ns=stamp_ns,
-        percentage=fraction,
-        voltage=voltage,
-        current=current,
-        charge=fraction * capacity,
-        capacity=capacity,
-        design_capacity=capacity,
-        present=True,
-        power_supply_status=STATUS_DISCHARGING if current < 0.0 else STATUS_NOT_CHARGING,
-        frame_id=frame_id,
-    )
-
-
 __all__ = [
     "DISCHARGE_NEGATIVE",
     "DISCHARGE_POSITIVE",
-    "STATUS_CHARGING",
-    "STATUS_DISCHARGING",
-    "STATUS_NOT_CHARGING",
     "BatteryLevel",
     "battery_fraction",
     "capacity_ah",
     "charge_ratio",
     "discharge_power_w",
     "discharge_sign",
-    "linear_voltage",
     "normalise",
     "remaining_energy_j",
-    "simulated_state",
 ]

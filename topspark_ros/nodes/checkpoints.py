@@ -17,7 +17,7 @@ from pathlib import Path
 
 from topspark_ros.errors import ModelError
 from topspark_ros.io_utils import atomic_write_bytes
-from topspark_ros.nodes.messages import LoggerLike, ModelUpdate
+from topspark_ros.messages import LoggerLike, ModelUpdate
 from topspark_ros.snn.model_io import load_model, model_sha256, save_model
 from topspark_ros.snn.state import ModelState
 

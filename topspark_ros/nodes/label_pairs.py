@@ -11,7 +11,7 @@ from collections import OrderedDict, deque
 import numpy as np
 import numpy.typing as npt
 
-from topspark_ros.nodes.messages import Label
+from topspark_ros.messages import Label
 
 Image = npt.NDArray[np.uint8]
 

@@ -16,7 +16,7 @@ import math
 from collections import deque
 from collections.abc import Hashable
 
-from topspark_ros.nodes.messages import Classification
+from topspark_ros.messages import Classification
 
 
 def evidence(result: Classification) -> float:

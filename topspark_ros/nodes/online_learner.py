@@ -21,22 +21,24 @@ import numpy.typing as npt
 
 from topspark_ros.data.preprocess import preprocess
 from topspark_ros.errors import DataError, ModelError, TopsparkError
-from topspark_ros.nodes.checkpoints import Checkpoint, CheckpointStore
-from topspark_ros.nodes.config import OnlineLearnerConfig
-from topspark_ros.nodes.label_pairs import LabelPairs
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     ERROR,
+    NS_PER_S,
     OK,
     WARN,
     Classification,
     DiagnosticStatus,
     ImageFrame,
     Label,
+    LearningState,
     LearningStatus,
     LoggerLike,
     ModelUpdate,
     TimestepCommand,
 )
+from topspark_ros.nodes.checkpoints import Checkpoint, CheckpointStore
+from topspark_ros.nodes.config import OnlineLearnerConfig
+from topspark_ros.nodes.label_pairs import LabelPairs
 from topspark_ros.nodes.novelty import NoveltyDetector, evidence
 from topspark_ros.nodes.plasticity import Protection, decode_mask, encode_mask, least_used
 from topspark_ros.nodes.throttle import WarningThrottle
@@ -48,7 +50,7 @@ from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.state import ModelState
 from topspark_ros.topspark.enhance import params_at
 
-STATUS_PERIOD_NS = 1_000_000_000  # a status at least this often while learning or labelling
+STATUS_PERIOD_NS = NS_PER_S  # a status at least this often (1 s) while learning or labelling
 WARN_INTERVAL_S = 10.0  # the same kind of bad input is logged at most this often
 MAX_TIMESTEPS = 1000  # NetworkParams.timesteps upper bound
 TRIGGER_TOPIC, TRIGGER_DETECTOR = "topic", "detector"
@@ -374,29 +376,29 @@ class OnlineLearner:
         self._pairs.clear_new()
         self._queue.clear()
 
-    def _state_code(self, checkpointed: bool) -> int:
+    def _state_code(self, checkpointed: bool) -> LearningState:
         """The LearningStatus state now."""
         if checkpointed:
-            return LearningStatus.STATE_CHECKPOINT
+            return LearningState.CHECKPOINT
         if self._episode is not None or self._pending is not None:
-            return LearningStatus.STATE_LEARNING
+            return LearningState.LEARNING
         if self._labelling is not None:
-            return LearningStatus.STATE_LABELLING
-        return LearningStatus.STATE_IDLE
+            return LearningState.LABELLING
+        return LearningState.IDLE
 
     def _status(self, now_ns: int, checkpointed: bool) -> LearningStatus | None:
         """A status when the state changed, and every STATUS_PERIOD_NS while busy."""
         with self._lock:
             status = self._make_status(now_ns, self._state_code(checkpointed))
         key = (status.state, status.environment, status.model_version, status.trigger)
-        busy = status.state != LearningStatus.STATE_IDLE
+        busy = status.state != LearningState.IDLE
         if key == self._status_key and not (busy and now_ns - self._status_ns >= STATUS_PERIOD_NS):
             return None
         self._status_key = key
         self._status_ns = now_ns
         return status
 
-    def _make_status(self, now_ns: int, code: int) -> LearningStatus:
+    def _make_status(self, now_ns: int, code: LearningState) -> LearningStatus:
         """The status record for state ``code`` (caller holds the lock)."""
         episode = self._episode or self._last_episode
         learned = episode.learned if episode is not None else 0
@@ -406,14 +408,14 @@ class OnlineLearner:
             learned, target, trigger = 0, self.config.learn_samples, self._pending[1]
         plastic = self._episode.protection.plastic_count if self._episode is not None else 0
         names = {
-            LearningStatus.STATE_IDLE: "idle",
-            LearningStatus.STATE_LEARNING: f"learning {learned}/{target} at T={self._train_t}",
-            LearningStatus.STATE_LABELLING: f"re-assigning labels at T={self._infer_t}",
-            LearningStatus.STATE_CHECKPOINT: f"checkpoint version {self._version} written",
+            LearningState.IDLE: "idle",
+            LearningState.LEARNING: f"learning {learned}/{target} at T={self._train_t}",
+            LearningState.LABELLING: f"re-assigning labels at T={self._infer_t}",
+            LearningState.CHECKPOINT: f"checkpoint version {self._version} written",
         }
         return LearningStatus(
             stamp_ns=now_ns,
-            state=code,
+            state=int(code),  # the wire number (Python 3.10 prints an IntEnum as its name)
             environment=self._environment,
             trigger=trigger,
             train_timesteps=self._train_t,

@@ -21,8 +21,7 @@ import numpy.typing as npt
 from topspark_ros import energy
 from topspark_ros.data.preprocess import SIZE, preprocess
 from topspark_ros.errors import ConfigError, DataError, ModelError
-from topspark_ros.nodes.config import PerceptionConfig
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
     OK,
     WARN,
     Classification,
@@ -32,15 +31,15 @@ from topspark_ros.nodes.messages import (
     ModelUpdate,
     TimestepCommand,
 )
+from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.nodes.throttle import WarningThrottle
 from topspark_ros.packaged import default_model_path
-from topspark_ros.snn import kernels as kn
 from topspark_ros.snn.labelling import class_scores
 from topspark_ros.snn.model_io import load_model, model_sha256
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
+from topspark_ros.snn.run_stats import RunStats
 from topspark_ros.snn.state import ModelState
-from topspark_ros.snn.training import RunStats
 from topspark_ros.topspark.enhance import params_at
 
 NAME = "perception"
@@ -204,9 +203,9 @@ class Perception:
             confidence=confidence,
             scores=tuple(float(s) for s in scores),
             timesteps=params.timesteps,
-            timesteps_used=int(stats[0, kn.STAT_STEPS]),
-            spike_count=int(stats[0, kn.STAT_EXC_SPIKES]),
-            input_spikes=int(stats[0, kn.STAT_INPUT_SPIKES]),
+            timesteps_used=int(stats.steps[0]),
+            spike_count=int(stats.exc_spikes[0]),
+            input_spikes=int(stats.input_spikes[0]),
             latency_ms=latency_ms,
             pipeline_ms=1e3 * (time.perf_counter() - submitted),
             energy_j=joules,

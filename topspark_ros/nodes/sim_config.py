@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 
 from topspark_ros.config import spec
 from topspark_ros.data.render import RENDER_ENCODINGS
-from topspark_ros.data.scenario import NS_PER_S, ScenarioConfig
+from topspark_ros.data.scenario import ScenarioConfig
+from topspark_ros.messages import NS_PER_S
 
 TICK_S = 0.01  # the node's worker calls ``SimRobot.tick`` this often (wiring.SIM_ROBOT)
 

@@ -33,13 +33,14 @@ from typing import Any
 
 from topspark_ros.data.datasets import Dataset
 from topspark_ros.data.scenario import (
-    NS_PER_S,
     EnvironmentSchedule,
     FrameSource,
+    linear_voltage,
     load_environments,
+    simulated_state,
 )
-from topspark_ros.nodes.battery import linear_voltage, simulated_state
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
+    NS_PER_S,
     OK,
     WARN,
     BatteryReading,

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from topspark_ros.nodes.messages import LoggerLike
+from topspark_ros.messages import LoggerLike
 
 
 class WarningThrottle:

@@ -30,9 +30,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from topspark_ros.nodes.battery import DISCHARGE_NEGATIVE, BatteryLevel, normalise
-from topspark_ros.nodes.config import TimestepManagerConfig
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
+    NS_PER_S,
     OK,
     WARN,
     BatteryReading,
@@ -40,44 +39,43 @@ from topspark_ros.nodes.messages import (
     DiagnosticStatus,
     LoggerLike,
     TimestepCommand,
+    TimestepMode,
 )
+from topspark_ros.nodes.battery import DISCHARGE_NEGATIVE, BatteryLevel, normalise
+from topspark_ros.nodes.config import TimestepManagerConfig
 from topspark_ros.nodes.throttle import WarningThrottle
 from topspark_ros.topspark.profile import OperatingPoint, Profile
 from topspark_ros.topspark.tradeoff import Constraints, InfeasibleError, select
 
-MODE_NOMINAL = TimestepCommand.MODE_NOMINAL
-MODE_SAVING = TimestepCommand.MODE_SAVING
-MODE_CRITICAL = TimestepCommand.MODE_CRITICAL
-MODE_FALLBACK = TimestepCommand.MODE_FALLBACK
-MODE_NAMES = ("nominal", "saving", "critical", "fallback")
 DIAGNOSTIC_NAME = "topspark_ros: timestep_manager"
 
-_NS_PER_S = 1e9
 _REWARN_S = 30.0  # ignored battery readings: one warning per 30 s (wall clock), counted
 
 
-def battery_mode(fraction: float, mode: int, config: TimestepManagerConfig) -> int:
+def battery_mode(
+    fraction: float, mode: TimestepMode, config: TimestepManagerConfig
+) -> TimestepMode:
     """The battery mode after a reading of ``fraction`` (0..1) when the mode was ``mode``.
 
     Modes get worse at once when the fraction crosses a threshold and better only when it
     exceeds the threshold + ``config.hysteresis``, so noise at a threshold cannot flip them.
     """
     worse = (
-        MODE_CRITICAL
+        TimestepMode.CRITICAL
         if fraction < config.critical_below
-        else MODE_SAVING
+        else TimestepMode.SAVING
         if fraction < config.saving_below
-        else MODE_NOMINAL
+        else TimestepMode.NOMINAL
     )
     if worse >= mode:
         return worse
     margin = config.hysteresis
     better = (
-        MODE_NOMINAL
+        TimestepMode.NOMINAL
         if fraction > config.saving_below + margin
-        else MODE_SAVING
+        else TimestepMode.SAVING
         if fraction > config.critical_below + margin
-        else MODE_CRITICAL
+        else TimestepMode.CRITICAL
     )
     return min(mode, better)
 
@@ -91,7 +89,7 @@ def _pct(fraction: float) -> str:
 class _Decision:
     """A chosen T and mode, why, and the battery figures it was based on."""
 
-    mode: int
+    mode: TimestepMode
     timesteps: int
     point: OperatingPoint | None
     reason: str
@@ -127,14 +125,16 @@ class TimestepManager:
         self._level: BatteryLevel | None = None
         self._percent_scale = False
         self._sign = DISCHARGE_NEGATIVE
-        self._battery_mode = MODE_NOMINAL
+        self._battery_mode = TimestepMode.NOMINAL
         self._problem = ""  # why the latest reading was ignored; "" when it was used
         self._throttle = WarningThrottle(logger, _REWARN_S)
         self._published_ns: int | None = None
         self._changed_ns: int | None = None
         # Start from the cheapest point so that the first selection is an ordinary raise.
-        self._decision = _Decision(MODE_NOMINAL, self._cheapest.timesteps, self._cheapest, "")
-        self._decision = self._select(0, MODE_NOMINAL, math.nan, "no battery reading yet")
+        self._decision = _Decision(
+            TimestepMode.NOMINAL, self._cheapest.timesteps, self._cheapest, ""
+        )
+        self._decision = self._select(0, TimestepMode.NOMINAL, math.nan, "no battery reading yet")
         self._current = self._command(self._decision, 0)
 
     # --- inputs -----------------------------------------------------------------------------
@@ -209,7 +209,7 @@ class TimestepManager:
         self._report(old, new)
         self._decision = new
         self._current = self._command(new, now_ns)
-        period_ns = self._cfg.publish_period_s * _NS_PER_S
+        period_ns = self._cfg.publish_period_s * NS_PER_S
         if (
             not changed
             and self._published_ns is not None
@@ -228,14 +228,14 @@ class TimestepManager:
             message = f"battery reading ignored: {self._problem}"
         elif stale:
             message = f"battery data stale ({age:.1f} s old)"
-        elif d.mode == MODE_FALLBACK or d.infeasible:
+        elif d.mode == TimestepMode.FALLBACK or d.infeasible:
             message = d.reason
         else:
-            message = f"T={d.timesteps}, {MODE_NAMES[d.mode]} mode"
-        warn = bool(self._problem) or stale or d.mode == MODE_FALLBACK or d.infeasible
+            message = f"T={d.timesteps}, {d.mode.text} mode"
+        warn = bool(self._problem) or stale or d.mode == TimestepMode.FALLBACK or d.infeasible
         level = self._level
         values = (
-            ("mode", MODE_NAMES[d.mode]),
+            ("mode", d.mode.text),
             ("timesteps", str(d.timesteps)),
             ("reason", self._current.reason),
             ("battery_fraction", f"{d.fraction:.4g}"),
@@ -259,7 +259,7 @@ class TimestepManager:
     def _battery_age_s(self, now_ns: int) -> float:
         """Seconds since the last valid reading (since start when none yet; 0 before start)."""
         since = self._last_valid_ns if self._last_valid_ns is not None else self._start_ns
-        return 0.0 if since is None else (now_ns - since) / _NS_PER_S
+        return 0.0 if since is None else (now_ns - since) / NS_PER_S
 
     def _decide(self, now_ns: int) -> _Decision:
         """The decision the battery, budget and deadline call for now, before the dwell rule."""
@@ -270,7 +270,7 @@ class TimestepManager:
             if age > timeout:
                 why = f"no valid battery reading in {age:.1f} s since start{latest}"
                 return self._fallback_decision(why)
-            return self._select(now_ns, MODE_NOMINAL, math.nan, "no battery reading yet")
+            return self._select(now_ns, TimestepMode.NOMINAL, math.nan, "no battery reading yet")
         if age > timeout:
             why = f"battery data stale: last valid reading {age:.1f} s ago > {timeout:g} s{latest}"
             return self._fallback_decision(why)
@@ -281,12 +281,12 @@ class TimestepManager:
         """Why the battery mode is what it is, e.g. ``battery 43% < 50%``."""
         cfg = self._cfg
         mode = self._battery_mode
-        if mode == MODE_CRITICAL:
+        if mode == TimestepMode.CRITICAL:
             if fraction < cfg.critical_below:
                 return f"battery {_pct(fraction)} < {_pct(cfg.critical_below)}"
             bound = cfg.critical_below + cfg.hysteresis
             return f"battery {_pct(fraction)} <= {_pct(bound)} (critical + hysteresis)"
-        if mode == MODE_SAVING:
+        if mode == TimestepMode.SAVING:
             if fraction < cfg.saving_below:
                 return f"battery {_pct(fraction)} < {_pct(cfg.saving_below)}"
             bound = cfg.saving_below + cfg.hysteresis
@@ -298,7 +298,7 @@ class TimestepManager:
         if self._level is None or self._first_valid_ns is None or not math.isfinite(fraction):
             return math.nan
         cfg = self._cfg
-        left_s = cfg.mission_time_s - (now_ns - self._first_valid_ns) / _NS_PER_S
+        left_s = cfg.mission_time_s - (now_ns - self._first_valid_ns) / NS_PER_S
         if left_s <= 0:
             return math.nan
         return (self._level.energy_j / left_s - cfg.base_load_w) / cfg.frame_rate_hz
@@ -312,11 +312,11 @@ class TimestepManager:
             max_accuracy_drop=drop, latency_deadline_ms=latency, energy_budget_j=energy
         )
 
-    def _select(self, now_ns: int, mode: int, fraction: float, head: str) -> _Decision:
+    def _select(self, now_ns: int, mode: TimestepMode, fraction: float, head: str) -> _Decision:
         """The decision in battery mode ``mode``; ``head`` says why that mode."""
         cfg = self._cfg
         drop = (cfg.nominal_max_drop, cfg.saving_max_drop, cfg.critical_max_drop)[mode]
-        text = f"{head}: {MODE_NAMES[mode]} mode, accuracy drop <= {100 * drop:.3g} pts"
+        text = f"{head}: {mode.text} mode, accuracy drop <= {100 * drop:.3g} pts"
         budget = self._budget_j(now_ns, fraction)
         try:
             if budget <= 0:
@@ -333,7 +333,7 @@ class TimestepManager:
                 )
             return _Decision(mode, cheap.timesteps, cheap, reason, fraction, budget, True)
         current = self._decision
-        if point.timesteps > current.timesteps and current.mode != MODE_FALLBACK:
+        if point.timesteps > current.timesteps and current.mode != TimestepMode.FALLBACK:
             try:
                 tight = select(self._profile, self._constraints(drop, budget, cfg.raise_margin))
                 raised = tight.point if tight.point.timesteps > current.timesteps else None
@@ -379,7 +379,7 @@ class TimestepManager:
     def _fallback_decision(self, why: str) -> _Decision:
         """Fallback mode at the fallback T, ``why`` naming the battery data problem."""
         reason = f"{why}: fallback T={self._fallback_t}"
-        return _Decision(MODE_FALLBACK, self._fallback_t, self._fallback_point, reason)
+        return _Decision(TimestepMode.FALLBACK, self._fallback_t, self._fallback_point, reason)
 
     def _hold(self, new: _Decision, now_ns: int) -> _Decision:
         """``new`` unless it changes T within ``min_dwell_s`` of the last change (entering
@@ -387,17 +387,17 @@ class TimestepManager:
         old = self._decision
         if new.timesteps == old.timesteps or self._changed_ns is None:
             return new
-        if new.mode in (MODE_CRITICAL, MODE_FALLBACK) and new.mode != old.mode:
+        if new.mode in (TimestepMode.CRITICAL, TimestepMode.FALLBACK) and new.mode != old.mode:
             return new
-        wait_s = self._cfg.min_dwell_s - (now_ns - self._changed_ns) / _NS_PER_S
+        wait_s = self._cfg.min_dwell_s - (now_ns - self._changed_ns) / NS_PER_S
         if wait_s <= 0:
             return new
-        held = f"T={new.timesteps} ({MODE_NAMES[new.mode]}) waits {wait_s:.1f} s (min_dwell_s)"
+        held = f"T={new.timesteps} ({new.mode.text}) waits {wait_s:.1f} s (min_dwell_s)"
         return replace(old, fraction=new.fraction, budget_j=new.budget_j, held=held)
 
     def _report(self, old: _Decision, new: _Decision) -> None:
         """Log a change: a warning on entering fallback or an infeasible state, else info."""
-        entered_fallback = new.mode == MODE_FALLBACK and old.mode != MODE_FALLBACK
+        entered_fallback = new.mode == TimestepMode.FALLBACK and old.mode != TimestepMode.FALLBACK
         if entered_fallback or (new.infeasible and not old.infeasible):
             self._log.warning(new.reason)
         elif (new.timesteps, new.mode) != (old.timesteps, old.mode):
@@ -411,7 +411,7 @@ class TimestepManager:
             stamp_ns=now_ns,
             timesteps=d.timesteps,
             train_timesteps=d.timesteps,
-            mode=d.mode,
+            mode=int(d.mode),  # the wire number (Python 3.10 prints an IntEnum as its name)
             reason=f"{d.reason}; {d.held}" if d.held else d.reason,
             battery_fraction=d.fraction,
             energy_budget_j=d.budget_j,
@@ -424,11 +424,6 @@ class TimestepManager:
 
 __all__ = [
     "DIAGNOSTIC_NAME",
-    "MODE_CRITICAL",
-    "MODE_FALLBACK",
-    "MODE_NAMES",
-    "MODE_NOMINAL",
-    "MODE_SAVING",
     "TimestepManager",
     "battery_mode",
 ]

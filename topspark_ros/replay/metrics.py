@@ -16,13 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from topspark_ros.messages import NS_PER_S, Classification, TimestepCommand, TimestepMode
 from topspark_ros.nodes.battery import battery_fraction
-from topspark_ros.nodes.messages import Classification, TimestepCommand
-from topspark_ros.nodes.timestep_manager import MODE_NAMES
 from topspark_ros.replay.records import DEFAULT_ENVIRONMENT, ReplayLog
 from topspark_ros.stats import Spread, wilson_interval
 
-STATE_NAMES = ("idle", "learning", "labelling", "checkpoint")  # LearningStatus.STATE_*
 BEFORE_LEARNING, AFTER_LEARNING = "before_learning", "after_learning"  # accuracy_by_environment
 MIN_JUDGED = 200  # labelled frames below which an accuracy is shown but not read as a finding
 
@@ -161,16 +159,6 @@ def _shares(durations: Mapping[Any, int], total: int) -> dict[str, float]:
     return {str(k): durations[k] / total for k in sorted(durations)} if total > 0 else {}
 
 
-def state_name(state: int) -> str:
-    """A LearningStatus state's name; the number if it has none."""
-    return STATE_NAMES[state] if 0 <= state < len(STATE_NAMES) else str(state)
-
-
-def mode_name(mode: int) -> str:
-    """The timestep manager's name of a TimestepCommand mode; the number if it has none."""
-    return MODE_NAMES[mode] if 0 <= mode < len(MODE_NAMES) else str(mode)
-
-
 def timestep_stats(log: ReplayLog) -> dict[str, Any]:
     """Time at each commanded T and mode (shares of the bag time from the first command to the
     end), the number of T changes, and the mean T and timesteps used per frame."""
@@ -179,14 +167,14 @@ def timestep_stats(log: ReplayLog) -> dict[str, Any]:
     for start, end, command in command_spans(log):
         duration = end - start
         at_t[command.timesteps] = at_t.get(command.timesteps, 0) + duration
-        mode = mode_name(command.mode)
+        mode = TimestepMode.text_of(command.mode)
         at_mode[mode] = at_mode.get(mode, 0) + duration
     total = sum(at_t.values())
     ts = [c.timesteps for _, c in log.commands]
     frames = [c for _, c in log.classifications]
     return {
         "commands": len(log.commands),
-        "commanded_s": total / 1e9,
+        "commanded_s": total / NS_PER_S,
         "share": _shares(at_t, total),
         "mode_share": {k: at_mode[k] / total for k in at_mode} if total > 0 else {},
         "changes": sum(a != b for a, b in itertools.pairwise(ts)),
@@ -240,7 +228,7 @@ def speed_stats(log: ReplayLog) -> dict[str, Any]:
     frames per wall second, and the share of the bag's span replayed."""
     frames = len(log.classifications)
     wall = log.wall_s if log.wall_s > 0 else math.nan
-    span = (log.bag_end_ns - log.bag_start_ns) / 1e9
+    span = (log.bag_end_ns - log.bag_start_ns) / NS_PER_S
     return {
         "frames": frames,
         "duration_s": log.duration_s,
@@ -256,7 +244,7 @@ def learning_stats(log: ReplayLog) -> dict[str, Any]:
     """Model updates, the last model version, and the bag time (s from the start) of the first
     update (NaN if none)."""
     versions = [u.version for _, u in log.updates]
-    first = (log.updates[0][0] - log.start_ns) / 1e9 if log.updates else math.nan
+    first = (log.updates[0][0] - log.start_ns) / NS_PER_S if log.updates else math.nan
     return {
         "enabled": log.learn,
         "updates": len(log.updates),
@@ -323,11 +311,9 @@ __all__ = [
     "json_ready",
     "judge",
     "learning_stats",
-    "mode_name",
     "rolling_accuracy",
     "speed_stats",
     "spread",
-    "state_name",
     "summarize",
     "timestep_stats",
 ]

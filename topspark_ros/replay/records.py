@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from topspark_ros.errors import stop_reason
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
+    NS_PER_S,
     BatteryReading,
     Classification,
     Label,
@@ -58,7 +59,7 @@ class ReplayLog:
     @property
     def duration_s(self) -> float:
         """Bag time replayed, in seconds."""
-        return max(0, self.end_ns - self.start_ns) / 1e9
+        return max(0, self.end_ns - self.start_ns) / NS_PER_S
 
     def record(self, data: object, time_ns: int) -> None:
         """File one message a node took or gave at ``time_ns`` by its type (a ``str`` is an

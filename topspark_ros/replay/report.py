@@ -18,6 +18,7 @@ from typing import Any
 
 from topspark_ros.errors import TopsparkError
 from topspark_ros.io_utils import atomic_write_bytes
+from topspark_ros.messages import NS_PER_S, LearningState, TimestepMode
 from topspark_ros.replay.metrics import (
     AFTER_LEARNING,
     BEFORE_LEARNING,
@@ -28,10 +29,8 @@ from topspark_ros.replay.metrics import (
     environment_switches,
     json_ready,
     judge,
-    mode_name,
     rolling_accuracy,
     spread,
-    state_name,
     summarize,
 )
 from topspark_ros.replay.records import BAG_TIME, ReplayLog
@@ -75,7 +74,7 @@ def _stream(
     header = ["bag_time_s", "stamp_ns", *fields, *derived]
     rows = [
         [
-            (t - log.start_ns) / 1e9,
+            (t - log.start_ns) / NS_PER_S,
             m.stamp_ns,
             *(getattr(m, f) for f in fields),
             *(fn(m) for fn in derived.values()),
@@ -110,7 +109,7 @@ def classification_table(log: ReplayLog, judged: Sequence[Judged]) -> Table:
         c = j.result
         rows.append(
             [
-                (j.bag_ns - log.start_ns) / 1e9,
+                (j.bag_ns - log.start_ns) / NS_PER_S,
                 c.stamp_ns,
                 c.label,
                 j.truth,
@@ -163,7 +162,7 @@ def stream_tables(log: ReplayLog, judged: Sequence[Judged]) -> dict[str, Table]:
                 "expected_latency_ms",
                 "expected_energy_j",
             ],
-            {"mode_name": lambda c: mode_name(c.mode)},
+            {"mode_name": lambda c: TimestepMode.text_of(c.mode)},
         ),
         "learning_status.csv": _stream(
             log,
@@ -181,7 +180,7 @@ def stream_tables(log: ReplayLog, judged: Sequence[Judged]) -> dict[str, Table]:
                 "novelty",
                 "message",
             ],
-            {"state_name": lambda s: state_name(s.state)},
+            {"state_name": lambda s: LearningState.text_of(s.state)},
         ),
         "model_update.csv": _stream(
             log, log.updates, ["version", "path", "sha256", "environment", "samples_seen"]
@@ -192,7 +191,7 @@ def stream_tables(log: ReplayLog, judged: Sequence[Judged]) -> dict[str, Table]:
         ),
         "environment.csv": (
             ["bag_time_s", "environment"],
-            [[(t - log.start_ns) / 1e9, name] for t, name in log.environments],
+            [[(t - log.start_ns) / NS_PER_S, name] for t, name in log.environments],
         ),
     }
 
@@ -208,13 +207,13 @@ def _scale(values: Sequence[float], unit: str) -> tuple[float, str]:
 
 def _seconds(log: ReplayLog, times: Sequence[int]) -> list[float]:
     """Bag times (ns) as seconds from the log's start."""
-    return [(t - log.start_ns) / 1e9 for t in times]
+    return [(t - log.start_ns) / NS_PER_S for t in times]
 
 
 def _mark_switches(ax: Any, log: ReplayLog, switches: Sequence[tuple[int, str]]) -> None:
     """Environment switches as dashed vertical lines, named just above the axes."""
     for t, name in switches:
-        x = (t - log.start_ns) / 1e9
+        x = (t - log.start_ns) / NS_PER_S
         ax.axvline(x, color="black", linestyle="--", linewidth=0.9, alpha=0.6)
         ax.text(
             x,
@@ -355,7 +354,7 @@ def _mode_runs(log: ReplayLog) -> list[tuple[int, int, str]]:
     """(start ns, end ns, mode name) of each run of commands in one mode (one band per run)."""
     runs: list[tuple[int, int, str]] = []
     for start, end, command in command_spans(log):
-        mode = mode_name(command.mode)
+        mode = TimestepMode.text_of(command.mode)
         if runs and runs[-1][2] == mode and runs[-1][1] == start:
             runs[-1] = (runs[-1][0], end, mode)
         else:

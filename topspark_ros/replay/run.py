@@ -20,8 +20,8 @@ from topspark_ros.bags.reader import BagReader
 from topspark_ros.bags.writer import STORAGES, BagWriter
 from topspark_ros.errors import ConfigError, TopsparkError, stop_exit_code, stop_reason
 from topspark_ros.io_utils import check_output_dir
+from topspark_ros.messages import LoggerLike
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig, TimestepManagerConfig
-from topspark_ros.nodes.messages import LoggerLike
 from topspark_ros.packaged import default_model_path
 from topspark_ros.replay import records
 from topspark_ros.replay.engine import BagTimeBus, NodeInstance

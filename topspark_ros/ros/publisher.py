@@ -7,7 +7,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from topspark_ros.interfaces import Converter
+from topspark_ros.interfaces.convert import Converter
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:

@@ -17,13 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from topspark_ros.interfaces.convert import STRING_TYPE, typename_of
-from topspark_ros.nodes.config import (
-    OnlineLearnerConfig,
-    PerceptionConfig,
-    TimestepManagerConfig,
-)
-from topspark_ros.nodes.messages import (
+from topspark_ros.messages import (
+    STRING_TYPE,
     BatteryReading,
     Classification,
     DiagnosticStatus,
@@ -33,6 +28,12 @@ from topspark_ros.nodes.messages import (
     LoggerLike,
     ModelUpdate,
     TimestepCommand,
+    typename_of,
+)
+from topspark_ros.nodes.config import (
+    OnlineLearnerConfig,
+    PerceptionConfig,
+    TimestepManagerConfig,
 )
 from topspark_ros.nodes.sim_config import TICK_S, SimRobotConfig
 
@@ -294,7 +295,6 @@ __all__ = [
     "ROBOT_NODES",
     "SIM_NODES",
     "SIM_ROBOT",
-    "STRING_TYPE",
     "TIMESTEP_MANAGER",
     "NodeSpec",
     "Publication",

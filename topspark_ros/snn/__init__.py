@@ -4,8 +4,9 @@ from topspark_ros.snn.labelling import accuracy, assign_labels, predict
 from topspark_ros.snn.model_io import FORMAT_VERSION, load_model, save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import INHIBITIONS, RULES, NetworkParams, load_params
+from topspark_ros.snn.run_stats import RunStats, SampleStats
 from topspark_ros.snn.state import ModelState
-from topspark_ros.snn.training import EvalResult, RunStats, assign, evaluate, train_epochs
+from topspark_ros.snn.training import EvalResult, assign, evaluate, train_epochs
 
 __all__ = [
     "FORMAT_VERSION",
@@ -16,6 +17,7 @@ __all__ = [
     "Network",
     "NetworkParams",
     "RunStats",
+    "SampleStats",
     "accuracy",
     "assign",
     "assign_labels",

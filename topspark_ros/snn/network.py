@@ -9,9 +9,11 @@ import numpy as np
 import numpy.typing as npt
 
 from topspark_ros.snn import kernels as kn
+from topspark_ros.snn import layout
 from topspark_ros.snn.encoding import spike_probability_scale
 from topspark_ros.snn.params import INHIBITIONS, RULES, NetworkParams
 from topspark_ros.snn.rng import rng_new
+from topspark_ros.snn.run_stats import SampleStats
 from topspark_ros.snn.state import ModelState
 
 Progress = Callable[[int], None]
@@ -19,37 +21,37 @@ Progress = Callable[[int], None]
 
 def pack_constants(p: NetworkParams) -> npt.NDArray[np.float64]:
     """The kernel constants (decay factors per step, thresholds, rates) for parameters ``p``."""
-    k = np.zeros(kn.K_SIZE, np.float64)
-    k[kn.K_DEC_EXC] = math.exp(-p.dt / p.tau_exc)
-    k[kn.K_DEC_INH] = math.exp(-p.dt / p.tau_inh)
-    k[kn.K_DEC_PRE] = math.exp(-p.dt / p.tau_pre_trace)
-    k[kn.K_DEC_POST] = math.exp(-p.dt / p.tau_post_trace)
-    k[kn.K_DEC_THETA] = math.exp(-p.duration_ms / p.tau_theta)
-    k[kn.K_REST_E] = p.v_rest_exc
-    k[kn.K_RESET_E] = p.v_reset_exc
-    k[kn.K_THRESH_E] = p.v_thresh_exc
-    k[kn.K_REST_I] = p.v_rest_inh
-    k[kn.K_RESET_I] = p.v_reset_inh
-    k[kn.K_THRESH_I] = p.v_thresh_inh
-    k[kn.K_REF_E] = math.ceil(p.refrac_exc / p.dt - 1e-9)
-    k[kn.K_REF_I] = math.ceil(p.refrac_inh / p.dt - 1e-9)
-    k[kn.K_THETA_PLUS] = p.theta_plus
-    k[kn.K_W_EI] = p.w_exc_inh
-    k[kn.K_W_IE] = p.w_inh_exc
-    k[kn.K_NU_PRE] = p.nu_pre
-    k[kn.K_NU_POST] = p.nu_post
-    k[kn.K_W_MIN] = p.w_min
-    k[kn.K_W_MAX] = p.w_max
-    k[kn.K_NORM] = p.norm_total
-    k[kn.K_P_SCALE] = spike_probability_scale(p.input_rate, p.dt)
-    k[kn.K_P_RETRY] = spike_probability_scale(p.retry_rate_step, p.dt)
-    k[kn.K_MIN_SPIKES] = p.min_spikes
-    k[kn.K_MAX_RETRIES] = p.max_retries
-    k[kn.K_RULE] = RULES.index(p.rule)
-    k[kn.K_INHIB] = INHIBITIONS.index(p.inhibition)
-    k[kn.K_DEADLINE] = 1.0 if p.deadline_spike else 0.0
-    k[kn.K_INPUT_MEAN] = p.input_mean
-    k[kn.K_EXIT_MARGIN] = p.early_exit_margin
+    k = np.zeros(layout.K_SIZE, np.float64)
+    k[layout.K_DEC_EXC] = math.exp(-p.dt / p.tau_exc)
+    k[layout.K_DEC_INH] = math.exp(-p.dt / p.tau_inh)
+    k[layout.K_DEC_PRE] = math.exp(-p.dt / p.tau_pre_trace)
+    k[layout.K_DEC_POST] = math.exp(-p.dt / p.tau_post_trace)
+    k[layout.K_DEC_THETA] = math.exp(-p.duration_ms / p.tau_theta)
+    k[layout.K_REST_E] = p.v_rest_exc
+    k[layout.K_RESET_E] = p.v_reset_exc
+    k[layout.K_THRESH_E] = p.v_thresh_exc
+    k[layout.K_REST_I] = p.v_rest_inh
+    k[layout.K_RESET_I] = p.v_reset_inh
+    k[layout.K_THRESH_I] = p.v_thresh_inh
+    k[layout.K_REF_E] = math.ceil(p.refrac_exc / p.dt - 1e-9)
+    k[layout.K_REF_I] = math.ceil(p.refrac_inh / p.dt - 1e-9)
+    k[layout.K_THETA_PLUS] = p.theta_plus
+    k[layout.K_W_EI] = p.w_exc_inh
+    k[layout.K_W_IE] = p.w_inh_exc
+    k[layout.K_NU_PRE] = p.nu_pre
+    k[layout.K_NU_POST] = p.nu_post
+    k[layout.K_W_MIN] = p.w_min
+    k[layout.K_W_MAX] = p.w_max
+    k[layout.K_NORM] = p.norm_total
+    k[layout.K_P_SCALE] = spike_probability_scale(p.input_rate, p.dt)
+    k[layout.K_P_RETRY] = spike_probability_scale(p.retry_rate_step, p.dt)
+    k[layout.K_MIN_SPIKES] = p.min_spikes
+    k[layout.K_MAX_RETRIES] = p.max_retries
+    k[layout.K_RULE] = RULES.index(p.rule)
+    k[layout.K_INHIB] = INHIBITIONS.index(p.inhibition)
+    k[layout.K_DEADLINE] = 1.0 if p.deadline_spike else 0.0
+    k[layout.K_INPUT_MEAN] = p.input_mean
+    k[layout.K_EXIT_MARGIN] = p.early_exit_margin
     return k
 
 
@@ -96,11 +98,11 @@ class Network:
 
     def _run(
         self, images: npt.ArrayLike, learn: bool, batch: int, progress: Progress | None
-    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    ) -> tuple[npt.NDArray[np.int32], SampleStats]:
         p = self.state.params
         flat = flatten_images(images, p.n_inputs)
         counts = np.zeros((flat.shape[0], p.n_neurons), np.int32)
-        stats = np.zeros((flat.shape[0], kn.STAT_SIZE), np.int64)
+        stats = np.zeros((flat.shape[0], layout.STAT_SIZE), np.int64)
         for start in range(0, flat.shape[0], batch):
             stop = min(start + batch, flat.shape[0])
             kn.run_batch(
@@ -118,18 +120,18 @@ class Network:
                 progress(stop - start)
         if learn:
             self.state.samples_seen += flat.shape[0]
-        return counts, stats
+        return counts, SampleStats.from_array(stats)
 
     def train(
         self, images: npt.ArrayLike, batch: int = 250, progress: Progress | None = None
-    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
-        """Present images with STDP on; return spike counts [B, N] and kernel stats [B, S]."""
+    ) -> tuple[npt.NDArray[np.int32], SampleStats]:
+        """Present images with STDP on; return spike counts [B, N] and what each sample did."""
         return self._run(images, True, batch, progress)
 
     def respond(
         self, images: npt.ArrayLike, batch: int = 250, progress: Progress | None = None
-    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
-        """Present images, learning off; return spike counts [B, N] and kernel stats [B, S]."""
+    ) -> tuple[npt.NDArray[np.int32], SampleStats]:
+        """Present images, learning off; return spike counts [B, N] and what each sample did."""
         return self._run(images, False, batch, progress)
 
 

@@ -12,53 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from topspark_ros.snn import kernels as kn
 from topspark_ros.snn.labelling import accuracy, assign_labels, predict
 from topspark_ros.snn.network import Network, Progress
-
-
-@dataclass(frozen=True)
-class RunStats:
-    """What a pass over samples did: size, wall time and mean per-sample kernel counts."""
-
-    samples: int
-    seconds: float
-    input_spikes: float
-    exc_spikes: float
-    inh_spikes: float
-    steps: float
-    presentations: float
-    depressions: float = 0.0
-    potentiations: float = 0.0
-    normalised: float = 0.0
-    folded: float = 0.0
-    summed: float = 0.0
-    deadline: float = 0.0
-
-    @property
-    def samples_per_s(self) -> float:
-        """Throughput of the pass."""
-        return self.samples / self.seconds if self.seconds > 0 else float("inf")
-
-    @classmethod
-    def from_kernel(cls, stats: npt.NDArray[np.int64], seconds: float) -> RunStats:
-        """Summarise the kernel's per-sample stats array [B, STAT_SIZE]."""
-        mean = stats.mean(axis=0) if stats.shape[0] else np.zeros(kn.STAT_SIZE)
-        return cls(
-            samples=int(stats.shape[0]),
-            seconds=seconds,
-            input_spikes=float(mean[kn.STAT_INPUT_SPIKES]),
-            exc_spikes=float(mean[kn.STAT_EXC_SPIKES]),
-            inh_spikes=float(mean[kn.STAT_INH_SPIKES]),
-            steps=float(mean[kn.STAT_STEPS]),
-            presentations=float(mean[kn.STAT_PRESENTATIONS]),
-            depressions=float(mean[kn.STAT_DEPRESSIONS]),
-            potentiations=float(mean[kn.STAT_POTENTIATIONS]),
-            normalised=float(mean[kn.STAT_NORMALISED]),
-            folded=float(mean[kn.STAT_FOLDED]),
-            summed=float(mean[kn.STAT_SUMMED]),
-            deadline=float(mean[kn.STAT_DEADLINE]),
-        )
+from topspark_ros.snn.run_stats import RunStats, SampleStats
 
 
 @dataclass(frozen=True)
@@ -80,7 +36,7 @@ def train_epochs(
     for _ in range(epochs):
         _, stats = net.train(images, progress=progress)
         all_stats.append(stats)
-    merged = np.concatenate(all_stats) if all_stats else np.zeros((0, kn.STAT_SIZE), np.int64)
+    merged = SampleStats.concatenate(all_stats)
     return RunStats.from_kernel(merged, time.perf_counter() - start)
 
 
@@ -115,4 +71,4 @@ def evaluate(
     )
 
 
-__all__ = ["EvalResult", "RunStats", "assign", "evaluate", "train_epochs"]
+__all__ = ["EvalResult", "assign", "evaluate", "train_epochs"]

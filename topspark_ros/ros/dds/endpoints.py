@@ -12,7 +12,7 @@ from cyclonedds.pub import DataWriter
 from cyclonedds.sub import DataReader
 
 from topspark_ros.errors import TopsparkError, TransportError
-from topspark_ros.interfaces import Converter
+from topspark_ros.interfaces.convert import Converter
 from topspark_ros.ros.publisher import ConvertingPublisher, wait_until
 
 T = TypeVar("T")
@@ -100,7 +100,6 @@ class DdsSubscription(Generic[T]):
                 self._callback(value)
             except Exception:  # a bug in the callback: report it with its traceback, keep going
                 log.exception("callback for %s failed", self.topic)
-
 
 
 def delete_entity(entity: Any) -> None:

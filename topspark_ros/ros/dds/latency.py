@@ -31,7 +31,7 @@ import numpy as np
 from topspark_ros.data.render import render_frame
 from topspark_ros.data.sample import load_sample
 from topspark_ros.errors import ConfigError, TransportError
-from topspark_ros.nodes.messages import Classification, ImageFrame
+from topspark_ros.messages import Classification, ImageFrame
 from topspark_ros.ros.dds.names import MAX_DOMAIN_ID
 from topspark_ros.ros.dds.processes import (
     NodeProcess,

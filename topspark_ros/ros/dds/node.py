@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from topspark_ros.lifeline import DEATH_SIGNAL, exit_now
-from topspark_ros.nodes.messages import LoggerLike
+from topspark_ros.messages import LoggerLike
 from topspark_ros.ros.dds.transport import DdsTransport
 from topspark_ros.ros.runner import NodeRunner
 from topspark_ros.ros.wiring import (

@@ -21,7 +21,7 @@ from typing import Any, Protocol, TextIO
 
 import topspark_ros
 from topspark_ros.errors import ConfigError, TransportError
-from topspark_ros.interfaces import Converter
+from topspark_ros.interfaces.convert import Converter
 from topspark_ros.lifeline import child_environment
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
 from topspark_ros.ros.fastdds import fastdds_environment

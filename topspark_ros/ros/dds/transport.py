@@ -32,7 +32,10 @@ from cyclonedds.topic import Topic
 from cyclonedds.util import duration
 
 from topspark_ros.errors import TransportError
-from topspark_ros.interfaces import Converter, DdsTypes, full_typename, typename_of
+from topspark_ros.interfaces.convert import Converter
+from topspark_ros.interfaces.dds_types import DdsTypes
+from topspark_ros.interfaces.typestore import full_typename
+from topspark_ros.messages import typename_of
 from topspark_ros.ros.dds.discovery import cyclone_config
 from topspark_ros.ros.dds.endpoints import DdsPublisher, DdsSubscription, delete_entity, one_line
 from topspark_ros.ros.dds.names import check_domain_id, dds_topic_name, remapped, ros_domain_id

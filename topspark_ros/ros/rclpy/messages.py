@@ -14,7 +14,8 @@ from typing import Any
 
 from rosbags.interfaces import Nodetype
 
-from topspark_ros.interfaces import Converter, build_typestore, full_typename
+from topspark_ros.interfaces.convert import Converter
+from topspark_ros.interfaces.typestore import build_typestore, full_typename
 
 
 @functools.cache

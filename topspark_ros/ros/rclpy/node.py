@@ -17,7 +17,7 @@ from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from topspark_ros.errors import TopsparkError, TransportError
-from topspark_ros.nodes.messages import DiagnosticStatus
+from topspark_ros.messages import DiagnosticStatus
 from topspark_ros.ros.qos import qos_profile
 from topspark_ros.ros.rclpy import params
 from topspark_ros.ros.rclpy.messages import message_class, rclpy_converter

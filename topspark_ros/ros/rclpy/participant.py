@@ -19,7 +19,9 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 
 from topspark_ros.errors import TransportError
-from topspark_ros.interfaces import Converter, full_typename, typename_of
+from topspark_ros.interfaces.convert import Converter
+from topspark_ros.interfaces.typestore import full_typename
+from topspark_ros.messages import typename_of
 from topspark_ros.ros.publisher import ConvertingPublisher
 from topspark_ros.ros.rclpy.messages import message_class, rclpy_converter
 from topspark_ros.ros.rclpy.node import ros_qos
