@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from recording_logger import RecordingLogger
 
 from topspark_ros.data import load_sample
-from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.snn import Network, assign, save_model
 from topspark_ros.snn.params import load_preset
 from topspark_ros.topspark.experiment import PointResult

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from recording_logger import RecordingLogger
 
 from topspark_ros.cli.main import main
 from topspark_ros.data import load_sample
 from topspark_ros.nodes.config import PerceptionConfig
-from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.nodes.perception import Perception
 from topspark_ros.packaged import default_model_path, default_profile_path, resource_path
 from topspark_ros.snn import Network, evaluate, load_model

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from recording_logger import RecordingLogger
 
 from topspark_ros.config import from_mapping
 from topspark_ros.data.datasets import Dataset
@@ -22,7 +23,6 @@ from topspark_ros.messages import (
     Label,
 )
 from topspark_ros.nodes.battery import normalise
-from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.nodes.sim_robot import SimRobot, Ticker
 from topspark_ros.ros.wiring import SIM_ROBOT

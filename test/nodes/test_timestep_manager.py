@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from recording_logger import RecordingLogger
 
 from topspark_ros.config import from_mapping
 from topspark_ros.errors import ConfigError
@@ -20,7 +21,6 @@ from topspark_ros.messages import (
     TimestepMode,
 )
 from topspark_ros.nodes.config import TimestepManagerConfig
-from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.nodes.timestep_manager import TimestepManager
 from topspark_ros.packaged import default_profile_path
 from topspark_ros.topspark.profile import OperatingPoint, Profile, load_profile

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from recording_logger import RecordingLogger
 from rosbags.highlevel import AnyReader
 
 from topspark_ros.bags.reader import BagReader
@@ -22,7 +23,6 @@ from topspark_ros.interfaces.convert import Converter
 from topspark_ros.interfaces.typestore import build_typestore
 from topspark_ros.messages import Classification, ImageFrame, TimestepCommand
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig
-from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.replay.records import INTERRUPTED
 from topspark_ros.replay.run import RESULTS, ReplayOptions, replay
 

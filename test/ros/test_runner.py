@@ -9,11 +9,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from recording_logger import RecordingLogger
 
 from topspark_ros.errors import DataError
 from topspark_ros.messages import OK, DiagnosticStatus
 from topspark_ros.nodes.config import TimestepManagerConfig
-from topspark_ros.nodes.logs import RecordingLogger
 from topspark_ros.ros.runner import NodeRunner
 from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
@@ -27,13 +27,32 @@ from topspark_ros.errors import DataError
 
 if TYPE_CHECKING:
     from topspark_ros.messages import ImageFrame
-    from topspark_ros.nodes.config import ImageConfig
 
 SIZE = 28  # the network's input is SIZE x SIZE
 FIT = 20  # auto_crop: the object's longer side in pixels, as in MNIST
 CENTRE = 14.0  # auto_crop: where the centre of mass goes (MNIST's mean is row 14.0, col 14.0)
 
 U8 = npt.NDArray[np.uint8]
+
+
+class PreprocessSettings(Protocol):
+    """The preprocessing settings this module reads (``nodes.config.ImageConfig`` has them,
+    with their ranges): stated here so that data/ does not import the node layer."""
+
+    @property
+    def roi_x(self) -> int: ...
+    @property
+    def roi_y(self) -> int: ...
+    @property
+    def roi_width(self) -> int: ...
+    @property
+    def roi_height(self) -> int: ...
+    @property
+    def invert(self) -> bool: ...
+    @property
+    def auto_crop(self) -> bool: ...
+    @property
+    def crop_threshold(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -107,7 +126,7 @@ def _rows(frame: ImageFrame, enc: Encoding, h: int, w: int, step: int) -> U8:
     return flat[:need].reshape(h, step)[:, :row_bytes]
 
 
-def _roi(h: int, w: int, cfg: ImageConfig) -> tuple[int, int, int, int]:
+def _roi(h: int, w: int, cfg: PreprocessSettings) -> tuple[int, int, int, int]:
     """The region of interest (x, y, width, height) of an h x w image; 0 sizes reach the edge."""
     x, y = cfg.roi_x, cfg.roi_y
     roi_w = cfg.roi_width or w - x
@@ -141,7 +160,7 @@ def _gray(pixels: npt.NDArray[np.generic], enc: Encoding) -> U8:
     return out
 
 
-def decode_gray(frame: ImageFrame, cfg: ImageConfig) -> U8:
+def decode_gray(frame: ImageFrame, cfg: PreprocessSettings) -> U8:
     """The frame's region of interest as 8-bit gray [roi height, roi width], inverted if set."""
     enc = _encoding(frame)
     height, width, step, bigendian = (
@@ -193,7 +212,7 @@ def centre_object(gray: U8, threshold: float) -> U8:
     return out
 
 
-def preprocess(frame: ImageFrame, cfg: ImageConfig) -> U8:
+def preprocess(frame: ImageFrame, cfg: PreprocessSettings) -> U8:
     """A camera frame as the network's input: uint8 [28, 28]; DataError on a malformed frame."""
     gray = decode_gray(frame, cfg)
     if cfg.auto_crop:
