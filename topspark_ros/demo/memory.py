@@ -81,17 +81,20 @@ class RssSampler:
 
 
 def render_memory(summary: Mapping[str, Mapping[str, Any]]) -> str:
-    """One line: each process's RSS from the warm sample to the last, and the change."""
+    """One line: each process's RSS from the warm sample to the last, and the change; for a run
+    shorter than ``WARM_S``, only the last (start-up growth is not a trend)."""
+    sampled = {name: entry for name, entry in summary.items() if entry.get("samples")}
+    if not sampled:
+        return ""
+    first = next(iter(sampled.values()))
+    if first["warm_s"] < WARM_S:
+        parts = [f"{name} {entry['last_mb']:.0f}" for name, entry in sampled.items()]
+        return f"memory (RSS MB at {first['last_s']:.0f} s): " + ", ".join(parts)
     parts = []
-    for name, entry in summary.items():
-        if not entry.get("samples"):
-            continue
+    for name, entry in sampled.items():
         growth = entry["growth"]
         change = "" if growth is None else f" ({100 * growth:+.1f}%)"
         parts.append(f"{name} {entry['warm_mb']:.0f}->{entry['last_mb']:.0f}{change}")
-    if not parts:
-        return ""
-    first = next(e for e in summary.values() if e.get("samples"))
     return (
         f"memory (RSS MB, {first['warm_s']:.0f} s -> {first['last_s']:.0f} s): " + ", ".join(parts)
     )
