@@ -93,7 +93,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Run the demo; exit 0 when it ran to the end, 1 if a node died, 128 + the signal when
     Ctrl-C, SIGTERM or SIGHUP stopped it (the report is written in every case)."""
     from topspark_ros.demo.memory import render_memory
-    from topspark_ros.demo.result import EnergyTotals, energy_ratio
+    from topspark_ros.demo.result import energy_ratio
     from topspark_ros.demo.run import run_demo
     from topspark_ros.replay.metrics import summarize
     from topspark_ros.replay.report import render_summary
@@ -101,8 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     options = demo_options(args)
     result = run_demo(options)
     print(render_summary(summarize(result.log)))
-    totals = EnergyTotals.of(result.log.classifications), EnergyTotals.of(result.baseline)
-    mine, theirs, ratio = energy_ratio(*totals)
+    mine, theirs, ratio = energy_ratio(result.energy, result.baseline_energy)
     if mine is not None and theirs is not None and ratio is not None:
         print(
             f"energy per frame {1e6 * mine:.0f} uJ against {1e6 * theirs:.0f} uJ at fixed "

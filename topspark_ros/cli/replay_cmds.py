@@ -14,7 +14,6 @@ from topspark_ros.bags.reader import ROLES
 from topspark_ros.bags.writer import STORAGES
 from topspark_ros.cli.node_cmds import node_config
 from topspark_ros.errors import ConfigError
-from topspark_ros.io_utils import check_output_dir
 from topspark_ros.ros.wiring import ROBOT_NODES
 
 if TYPE_CHECKING:
@@ -130,7 +129,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from topspark_ros.replay.report import render_summary
     from topspark_ros.replay.run import replay
 
-    check_output_dir(args.out, "--out")  # before the replay: a bad path must not cost the run
     options = options_from_args(args)
     bar: tqdm[Any] | None = None
 

@@ -9,8 +9,6 @@ the growth from the warm sample to the last.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import psutil
 
 from topspark_ros.io_utils import atomic_write_bytes
+from topspark_ros.replay.report import csv_bytes
 
 MEMORY_CSV = "memory.csv"
 WARM_S = 300.0  # the reference sample: 5 minutes in (or the last one of a shorter run)
@@ -71,13 +70,12 @@ class RssSampler:
 
     def write_csv(self, path: Path) -> Path:
         """``time_s`` and one column of MB per process (empty where it had ended)."""
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(["time_s", *(f"{name}_mb" for name in self.pids)])
-        for t, rss in self.samples:
-            row = [f"{rss[name] / MB:.2f}" if name in rss else "" for name in self.pids]
-            writer.writerow([f"{t:.1f}", *row])
-        return atomic_write_bytes(path, text.getvalue().encode())
+        header = ["time_s", *(f"{name}_mb" for name in self.pids)]
+        rows = [
+            [f"{t:.1f}", *(f"{rss[name] / MB:.2f}" if name in rss else None for name in self.pids)]
+            for t, rss in self.samples
+        ]
+        return atomic_write_bytes(path, csv_bytes(header, rows))
 
 
 def render_memory(summary: Mapping[str, Mapping[str, Any]]) -> str:

@@ -46,7 +46,8 @@ def trim(log: ReplayLog, keep: int) -> None:
 
 
 def _emptied(log: ReplayLog) -> ReplayLog:
-    """A copy of ``log``'s header (source, model, clock, ...) with no records."""
+    """A copy of ``log`` without its records: the header (source, model, clock, ...) and the
+    scalars (start, end, wall time, how it ended)."""
     fresh = dataclasses.replace(log)
     for f in dataclasses.fields(fresh):
         if f.default_factory is not dataclasses.MISSING:
@@ -83,7 +84,6 @@ class DemoMonitor:
         self.frames = 0  # every adaptive result so far
         self.energy = EnergyTotals()  # of the adaptive results
         self.baseline_energy = EnergyTotals()  # of the fixed-T results
-        self._header = _emptied(log)
         # unnamed: it vanishes when closed (``close``) or when the process dies, however
         self._spool: IO[bytes] = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115
         self._clock = clock
@@ -130,7 +130,7 @@ class DemoMonitor:
         """Everything filed so far, read back from the spool: the whole log (with the live
         log's start, end, wall time and end state) and the baseline's results."""
         with self._lock:
-            log, baseline = _emptied(self._header), []
+            log, baseline = _emptied(self.log), []  # its header and end state, no records
             self._spool.seek(0)
             while True:
                 try:
@@ -142,8 +142,6 @@ class DemoMonitor:
                 else:
                     log.record(data, now)
             self._spool.seek(0, 2)  # on to the end, for more records
-            for name in ("start_ns", "end_ns", "wall_s", "complete", "stopped", "stop_code"):
-                setattr(log, name, getattr(self.log, name))
             return log, baseline
 
     def close(self) -> None:

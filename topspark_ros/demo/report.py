@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from topspark_ros.demo.memory import MEMORY_CSV
-from topspark_ros.demo.result import DemoResult, EnergyTotals, energy_ratio
+from topspark_ros.demo.result import DemoResult, energy_ratio
 from topspark_ros.messages import NS_PER_S
 from topspark_ros.replay.report import write_report
 from topspark_ros.topspark.outputs import pyplot, save_figure
@@ -18,9 +18,8 @@ ENERGY_PLOT = "energy_vs_fixed.png"
 
 def demo_summary(result: DemoResult) -> dict[str, Any]:
     """The demo's own summary keys: energy per frame against the fixed-T run, and how it ended."""
-    log, baseline = result.log, result.baseline
-    totals = EnergyTotals.of(log.classifications), EnergyTotals.of(baseline)
-    mine, theirs, ratio = energy_ratio(*totals)
+    baseline = result.baseline
+    mine, theirs, ratio = energy_ratio(result.energy, result.baseline_energy)
     fixed = baseline[0][1].timesteps if baseline else None
     return {
         "demo": {

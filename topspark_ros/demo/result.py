@@ -4,27 +4,11 @@ memory of its processes; and the energy comparison of the adaptive run against t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from topspark_ros.demo.memory import RssSampler
 from topspark_ros.messages import Classification
 from topspark_ros.replay.records import ReplayLog
-
-
-@dataclass
-class DemoResult:
-    """How the demo ended: the log, exit codes by process, and a failure or stop reason."""
-
-    log: ReplayLog  # the whole run's, once it ended
-    baseline: list[tuple[int, Classification]]  # the fixed-T node's results, once it ended
-    transport: str = "dds"
-    domain_id: int = 0
-    exit_codes: dict[str, int] = field(default_factory=dict)
-    stopped: str = ""  # why a stop signal ended it ('interrupted', 'stopped by SIGTERM')
-    stop_code: int = 0  # the exit status for that signal (128 + its number)
-    failed: str = ""
-    memory: RssSampler | None = None  # RSS of every process over the run
 
 
 @dataclass
@@ -43,18 +27,27 @@ class EnergyTotals:
             self.frames += 1
             self.energy_j += result.energy_j
 
-    @classmethod
-    def of(cls, results: Iterable[tuple[int, Classification]]) -> EnergyTotals:
-        """The totals of ``results`` (time, result) pairs."""
-        totals = cls()
-        for _, result in results:
-            totals.add(result)
-        return totals
-
     @property
     def mean_j(self) -> float | None:
         """Mean energy per frame (J), None without results."""
         return self.energy_j / self.frames if self.frames else None
+
+
+@dataclass
+class DemoResult:
+    """How the demo ended: the log, exit codes by process, and a failure or stop reason."""
+
+    log: ReplayLog  # the whole run's, once it ended
+    baseline: list[tuple[int, Classification]]  # the fixed-T node's results, once it ended
+    transport: str = "dds"
+    domain_id: int = 0
+    exit_codes: dict[str, int] = field(default_factory=dict)
+    stopped: str = ""  # why a stop signal ended it ('interrupted', 'stopped by SIGTERM')
+    stop_code: int = 0  # the exit status for that signal (128 + its number)
+    failed: str = ""
+    memory: RssSampler | None = None  # RSS of every process over the run
+    energy: EnergyTotals = field(default_factory=EnergyTotals)  # adaptive results
+    baseline_energy: EnergyTotals = field(default_factory=EnergyTotals)  # fixed T
 
 
 def energy_ratio(

@@ -26,6 +26,7 @@ from topspark_ros.demo.report import write_demo_report
 from topspark_ros.demo.result import DemoResult
 from topspark_ros.demo.view import render
 from topspark_ros.errors import ConfigError, stop_exit_code, stop_reason
+from topspark_ros.io_utils import check_output_dir
 from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.packaged import default_model_path, default_profile_path
 from topspark_ros.replay.records import ReplayLog
@@ -205,8 +206,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> DemoResult:
     _check(options)
     model = str(default_model_path())
     out = options.out
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file, not a directory")
+    check_output_dir(out, "--out")
     shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     logs = out / LOGS
     domain = _domain(options)
@@ -243,6 +243,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> DemoResult:
             transport.close()
     log.complete = not (result.stopped or result.failed)
     log.stopped = result.failed or result.stopped
+    result.energy, result.baseline_energy = monitor.energy, monitor.baseline_energy
     try:
         result.log, result.baseline = monitor.full_log()
     finally:

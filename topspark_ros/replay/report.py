@@ -54,7 +54,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     """``header`` and ``rows`` as CSV text (``\\n`` line ends), encoded UTF-8."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -440,7 +440,7 @@ def write_report(
         text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
         paths = [atomic_write_bytes(out_dir / SUMMARY, text.encode())]
         for name, (header, rows) in stream_tables(log, judged).items():
-            paths.append(atomic_write_bytes(out_dir / name, _csv_bytes(header, rows)))
+            paths.append(atomic_write_bytes(out_dir / name, csv_bytes(header, rows)))
         for name, plot in plots.items():
             drawn = plot(out_dir / name)
             if drawn is None:
@@ -539,6 +539,7 @@ __all__ = [
     "ROLLING_WINDOW",
     "SUMMARY",
     "classification_table",
+    "csv_bytes",
     "plot_accuracy",
     "plot_energy",
     "plot_latency",
