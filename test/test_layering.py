@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import topspark_ros.data
+import topspark_ros.graph
 import topspark_ros.nodes
+import topspark_ros.sim
 import topspark_ros.snn
 import topspark_ros.topspark
 
 PACKAGE = "topspark_ros"
 FORBIDDEN = ("rclpy", "cyclonedds", "rosbags")  # what only the adapters (ros/, bags/) may load
+ADAPTERS = {f"{PACKAGE}.sim.bag"}  # the simulation's bag writer: a scenario into rosbags
 # Imports each module in turn; prints {forbidden library: the first module that loaded it}.
 PROBE = """
 import importlib, json, sys
@@ -32,23 +35,26 @@ print(json.dumps(pulled))
 
 
 def _pure_modules() -> list[str]:
-    """``messages`` and every module of snn/, topspark/, data/ and nodes/ (the node logic)."""
+    """``messages`` and every module of snn/, topspark/, data/, sim/, nodes/ and graph/ (the node
+    logic and its wiring), except ``ADAPTERS``."""
     modules = [f"{PACKAGE}.messages"]
     for package in (
         topspark_ros.snn,
         topspark_ros.topspark,
         topspark_ros.data,
+        topspark_ros.sim,
         topspark_ros.nodes,
+        topspark_ros.graph,
     ):
         modules.append(package.__name__)
         prefix = f"{package.__name__}."
         modules += sorted(info.name for info in pkgutil.iter_modules(package.__path__, prefix))
-    return modules
+    return [m for m in modules if m not in ADAPTERS]
 
 
 def test_pure_layers_import_no_ros_dds_or_bag_library(repo_root: Path) -> None:
     modules = _pure_modules()
-    assert f"{PACKAGE}.nodes.perception" in modules and f"{PACKAGE}.data.scenario" in modules
+    assert f"{PACKAGE}.nodes.perception" in modules and f"{PACKAGE}.sim.scenario" in modules
     code = PROBE.format(forbidden=FORBIDDEN, modules=modules)
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=300

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import topspark_ros
-from topspark_ros.ros.wiring import NODES
+from topspark_ros.graph.wiring import NODES
 
 # ``topspark_ros.cli.main`` the attribute is the function; this is the module.
 cli_main = importlib.import_module("topspark_ros.cli.main")

@@ -13,10 +13,10 @@ from rosbags.typesys import get_types_from_msg
 from topspark_ros.bags.codec import BagCodec
 from topspark_ros.bags.reader import BagReader
 from topspark_ros.bags.writer import BagWriter
-from topspark_ros.data.render import render_frame
 from topspark_ros.errors import BagError
 from topspark_ros.interfaces.typestore import build_typestore
 from topspark_ros.messages import BatteryReading, ImageFrame, Label
+from topspark_ros.sim.render import render_frame
 
 IMAGE, BATTERY, LABEL = (
     "sensor_msgs/msg/Image",

@@ -12,7 +12,6 @@ import yaml
 from rosbags.highlevel import AnyReader
 
 from topspark_ros.bags.codec import BagCodec
-from topspark_ros.bags.scenario_bag import directory_size, write_scenario
 from topspark_ros.bags.writer import (
     MARKER_KEY,
     MARKER_VALUE,
@@ -20,14 +19,15 @@ from topspark_ros.bags.writer import (
     BagWriter,
     replace_refusal,
 )
-from topspark_ros.data.scenario import (
+from topspark_ros.errors import BagError, DataError
+from topspark_ros.messages import BatteryReading, Classification, ImageFrame, Label
+from topspark_ros.sim.bag import directory_size, write_scenario
+from topspark_ros.sim.scenario import (
     ScenarioConfig,
     load_environments,
     message_counts,
     scenario_messages,
 )
-from topspark_ros.errors import BagError, DataError
-from topspark_ros.messages import BatteryReading, Classification, ImageFrame, Label
 
 STORAGE_NAMES = sorted(STORAGES)
 LABEL = "topspark_ros/msg/Label"

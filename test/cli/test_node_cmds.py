@@ -14,7 +14,7 @@ from recording_logger import RecordingLogger
 from topspark_ros.cli.main import main
 from topspark_ros.cli.node_cmds import choose_transport, node_config, rclpy_unavailable
 from topspark_ros.errors import ConfigError
-from topspark_ros.ros.wiring import PERCEPTION, TIMESTEP_MANAGER
+from topspark_ros.graph.wiring import PERCEPTION, TIMESTEP_MANAGER
 
 HAS_RCLPY = importlib.util.find_spec("rclpy") is not None
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from topspark_ros.bags.scenario_bag import write_scenario
 from topspark_ros.cli import snn_cmds
 from topspark_ros.cli.main import main
-from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.io_utils import STAGING_MARKER
+from topspark_ros.sim.bag import write_scenario
+from topspark_ros.sim.scenario import ScenarioConfig
 from topspark_ros.topspark.experiment import PointResult
 from topspark_ros.topspark.outputs import write_rows
 

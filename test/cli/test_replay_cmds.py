@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from topspark_ros.bags.scenario_bag import write_scenario
 from topspark_ros.bags.writer import BagWriter
 from topspark_ros.cli.main import build_parser, main
 from topspark_ros.cli.replay_cmds import options_from_args
-from topspark_ros.data.scenario import ScenarioConfig
+from topspark_ros.sim.bag import write_scenario
+from topspark_ros.sim.scenario import ScenarioConfig
 
 SMALL = ScenarioConfig(duration_s=2.0, rate_hz=10.0, width=40, height=32, scale=1)
 

@@ -10,8 +10,8 @@ import pytest
 from topspark_ros.cli.main import build_parser, main
 from topspark_ros.cli.replay_cmds import options_from_args
 from topspark_ros.errors import ConfigError
+from topspark_ros.graph.wiring import ROBOT_NODES
 from topspark_ros.ros.params_file import check_sections
-from topspark_ros.ros.wiring import ROBOT_NODES
 
 EXPECTED = (
     "expected one of /**, perception, /perception, timestep_manager, /timestep_manager, "

@@ -14,6 +14,7 @@ import pytest
 from topspark_ros.demo.monitor import BASELINE, DemoMonitor, trim
 from topspark_ros.demo.result import energy_ratio
 from topspark_ros.demo.view import render
+from topspark_ros.graph.wiring import NODES
 from topspark_ros.messages import (
     BatteryReading,
     Classification,
@@ -23,7 +24,6 @@ from topspark_ros.messages import (
 )
 from topspark_ros.replay.records import ReplayLog
 from topspark_ros.ros.dds import DdsTransport
-from topspark_ros.ros.wiring import NODES
 
 DOMAIN = 100 + os.getpid() % 90
 S = 1_000_000_000

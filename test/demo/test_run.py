@@ -20,7 +20,7 @@ from topspark_ros.demo.run import (
     run_demo,
 )
 from topspark_ros.errors import ConfigError
-from topspark_ros.ros.dds.processes import NodeProcess
+from topspark_ros.system.processes import NodeProcess
 
 
 def test_settings_follow_the_options() -> None:

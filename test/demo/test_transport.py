@@ -13,9 +13,9 @@ from topspark_ros.cli.main import build_parser, main
 from topspark_ros.cli.node_cmds import rclpy_unavailable
 from topspark_ros.demo.run import DemoOptions, run_demo
 from topspark_ros.errors import ConfigError, TransportError
-from topspark_ros.ros.dds.latency import LatencySettings
-from topspark_ros.ros.dds.processes import dds_environment, rclpy_environment, start_node
 from topspark_ros.ros.fastdds import PROFILE_VARIABLES, fastdds_profile_path
+from topspark_ros.system.latency import LatencySettings
+from topspark_ros.system.processes import dds_environment, rclpy_environment, start_node
 
 NO_ROS = rclpy_unavailable()
 needs_no_ros = pytest.mark.skipif(not NO_ROS, reason="ROS 2 is sourced: the ROS tier covers it")

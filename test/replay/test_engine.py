@@ -9,11 +9,11 @@ import numpy as np
 from recording_logger import RecordingLogger
 
 from topspark_ros.data import load_sample
-from topspark_ros.data.render import render_frame
+from topspark_ros.graph.wiring import PERCEPTION, TIMESTEP_MANAGER, NodeSpec, Subscription
 from topspark_ros.messages import BatteryReading, Classification, TimestepCommand
 from topspark_ros.nodes.config import PerceptionConfig, TimestepManagerConfig
 from topspark_ros.replay.engine import BagTimeBus, NodeInstance
-from topspark_ros.ros.wiring import PERCEPTION, TIMESTEP_MANAGER, NodeSpec, Subscription
+from topspark_ros.sim.render import render_frame
 
 MS = 1_000_000
 

@@ -14,10 +14,7 @@ from recording_logger import RecordingLogger
 from rosbags.highlevel import AnyReader
 
 from topspark_ros.bags.reader import BagReader
-from topspark_ros.bags.scenario_bag import write_scenario
 from topspark_ros.bags.writer import BagWriter
-from topspark_ros.data.render import render_frame
-from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.errors import BagError
 from topspark_ros.interfaces.convert import Converter
 from topspark_ros.interfaces.typestore import build_typestore
@@ -25,6 +22,9 @@ from topspark_ros.messages import Classification, ImageFrame, TimestepCommand
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig
 from topspark_ros.replay.records import INTERRUPTED
 from topspark_ros.replay.run import RESULTS, ReplayOptions, replay
+from topspark_ros.sim.bag import write_scenario
+from topspark_ros.sim.render import render_frame
+from topspark_ros.sim.scenario import ScenarioConfig
 
 SMALL = ScenarioConfig(
     duration_s=4.0,

@@ -23,7 +23,7 @@ from dds_system import (
 )
 from node_system import NODE_NAMES
 
-from topspark_ros.ros.dds.processes import NodeProcess
+from topspark_ros.system.processes import NodeProcess
 
 DOMAIN = 150 + os.getpid() % 80
 System = tuple[DdsClient, list[NodeProcess], Path]

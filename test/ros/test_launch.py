@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 from topspark_ros.config import to_mapping
-from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.errors import ConfigError
+from topspark_ros.graph.wiring import NODES, ROBOT_NODES, SIM_ROBOT
 from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.ros import launch_support
-from topspark_ros.ros.wiring import NODES, ROBOT_NODES, SIM_ROBOT
+from topspark_ros.sim.scenario import ScenarioConfig
 
 LAUNCH_FILES = ("topspark.launch.py", "gazebo.launch.py", "replay.launch.py", "sim.launch.py")
 TOPICS = {

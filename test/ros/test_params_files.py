@@ -11,9 +11,9 @@ import yaml
 
 from topspark_ros.config import from_mapping
 from topspark_ros.errors import ConfigError
+from topspark_ros.graph.wiring import NODES, ROBOT_NODES, SIM_NODES
 from topspark_ros.ros import launch_support
 from topspark_ros.ros.params_file import ROS_PARAMETERS, load_node_config
-from topspark_ros.ros.wiring import NODES, ROBOT_NODES, SIM_NODES
 
 REGENERATE = "python -m topspark_ros.ros.launch_support config"
 CONTRACT_NODES = {"perception", "timestep_manager", "online_learner"}

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from topspark_ros.messages import BatteryReading, Classification, ImageFrame, Label
-from topspark_ros.ros.dds.processes import start_node, stop_all, wait_ready
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
+from topspark_ros.system.processes import start_node, stop_all, wait_ready
 
 DOMAIN = 10 + os.getpid() % 30  # 10..39: away from the other DDS tests' domains
 

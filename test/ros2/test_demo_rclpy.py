@@ -17,7 +17,7 @@ from pathlib import Path
 
 from topspark_ros.cli.demo_cmds import demo_options
 from topspark_ros.cli.main import build_parser
-from topspark_ros.ros.dds.processes import rclpy_environment
+from topspark_ros.system.processes import rclpy_environment
 
 NODES = {"/perception", "/timestep_manager", "/online_learner", "/baseline/perception"}
 EXPECTED = NODES | {"/sim_robot", "/topspark_demo"}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from topspark_ros.ros.dds.processes import rclpy_environment
+from topspark_ros.system.processes import rclpy_environment
 
 RUN_S = 2.0
 RATE_HZ = 10.0

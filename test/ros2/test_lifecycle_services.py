@@ -25,9 +25,9 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
 
 from topspark_ros.data import load_sample
+from topspark_ros.graph.wiring import TIMESTEP_MANAGER
 from topspark_ros.msg import Classification
 from topspark_ros.ros.rclpy.node import ros_qos
-from topspark_ros.ros.wiring import TIMESTEP_MANAGER
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from dds_system import (
     dds_system,
 )
 
-from topspark_ros.ros.dds.processes import NodeProcess
+from topspark_ros.system.processes import NodeProcess
 
 DOMAIN = 45
 TRANSPORTS = {"perception": "dds", "timestep_manager": "rclpy", "online_learner": "rclpy"}

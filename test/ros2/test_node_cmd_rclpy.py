@@ -14,8 +14,8 @@ from lifecycle_msgs.srv import GetState
 from node_system import wait_until
 from rclpy_probe import Probe, Proc, node_environment
 
-from topspark_ros.ros.dds.processes import READY_MARK
 from topspark_ros.ros.dds.transport import loopback_config
+from topspark_ros.system.processes import READY_MARK
 
 SOURCE_TREE = Path(__file__).resolve().parents[2]  # has topspark_ros/ but no generated msg/
 

@@ -24,10 +24,10 @@ from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import BatteryState  # noqa: E402
 
+from topspark_ros.graph.wiring import NODES, PERCEPTION, TIMESTEP_MANAGER  # noqa: E402
 from topspark_ros.msg import TimestepCommand  # noqa: E402
 from topspark_ros.ros.rclpy import params  # noqa: E402
 from topspark_ros.ros.rclpy.node import SUCCESS, TopsparkNode, ros_qos  # noqa: E402
-from topspark_ros.ros.wiring import NODES, PERCEPTION, TIMESTEP_MANAGER  # noqa: E402
 
 DOMAIN_ID = 87  # away from the default domain of other ROS 2 processes on the host
 

@@ -36,8 +36,8 @@ from typing import Any
 import pytest
 import yaml
 
+from topspark_ros.graph.wiring import NODES, ROBOT_NODES, SIM_ROBOT
 from topspark_ros.packaged import default_profile_path
-from topspark_ros.ros.wiring import NODES, ROBOT_NODES, SIM_ROBOT
 from topspark_ros.topspark.profile import load_profile
 
 _MISSING = [

@@ -27,8 +27,8 @@ from topspark_ros.messages import (
     ModelUpdate,
     TimestepCommand,
 )
-from topspark_ros.ros.dds.processes import NodeProcess, start_node, stop_all, wait_ready
 from topspark_ros.ros.dds.transport import DdsTransport, loopback_config
+from topspark_ros.system.processes import NodeProcess, start_node, stop_all, wait_ready
 
 SWITCH_TRIES = 3  # environment switches sent until the learner reports the new environment
 DISCOVERY_VARIABLES = ("ROS_AUTOMATIC_DISCOVERY_RANGE", "ROS_STATIC_PEERS", "ROS_LOCALHOST_ONLY")

@@ -20,7 +20,7 @@ DEFAULTS_NOTE = "embedded sample images and the packaged model and profile; no R
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` sub-command."""
     from topspark_ros.demo.run import DemoOptions
-    from topspark_ros.nodes.sim_config import SimRobotConfig
+    from topspark_ros.sim.config import SimRobotConfig
 
     defaults = DemoOptions()
     p = sub.add_parser(

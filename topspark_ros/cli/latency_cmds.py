@@ -21,20 +21,20 @@ from pathlib import Path
 from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.node_cmds import TRANSPORTS, choose_transport
 from topspark_ros.data import load_sample
-from topspark_ros.data.render import RENDER_ENCODINGS
-from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.io_utils import atomic_write_bytes, check_output_dir, check_output_file
 from topspark_ros.packaged import default_profile_path
-from topspark_ros.ros.dds.latency import (
-    LatencySettings,
-    default_domain_id,
-    run_latency,
-)
 from topspark_ros.ros.qos import RELIABILITIES
+from topspark_ros.sim.render import RENDER_ENCODINGS
+from topspark_ros.sim.scenario import ScenarioConfig
 from topspark_ros.snn.model_io import save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import load_preset
 from topspark_ros.snn.training import assign, train_epochs
+from topspark_ros.system.latency import (
+    LatencySettings,
+    default_domain_id,
+    run_latency,
+)
 from topspark_ros.topspark.enhance import enhance, record_base
 from topspark_ros.topspark.profile import load_profile
 from topspark_ros.topspark.tradeoff import select

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from topspark_ros import config
-from topspark_ros.bags.scenario_bag import write_scenario
 from topspark_ros.bags.writer import STORAGES, replace_refusal
 from topspark_ros.cli.common import add_data_source_args, progress_bar
-from topspark_ros.data.render import RENDER_ENCODINGS
-from topspark_ros.data.scenario import ScenarioConfig, message_counts
 from topspark_ros.errors import BagError
 from topspark_ros.io_utils import check_output_parent
+from topspark_ros.sim.bag import write_scenario
+from topspark_ros.sim.render import RENDER_ENCODINGS
+from topspark_ros.sim.scenario import ScenarioConfig, message_counts
 
 SECTION = "scenario"
 # flag (argparse dest) -> ScenarioConfig field it overrides

@@ -18,10 +18,10 @@ from topspark_ros import config
 from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import add_set_arg, parse_overrides
 from topspark_ros.errors import ConfigError, TransportError
+from topspark_ros.graph.wiring import NODES, NodeSpec, node_spec
 from topspark_ros.messages import LoggerLike
 from topspark_ros.ros.dds.names import parse_remaps
 from topspark_ros.ros.params_file import load_node_config
-from topspark_ros.ros.wiring import NODES, NodeSpec, node_spec
 
 TRANSPORTS = ("auto", "dds", "rclpy")
 

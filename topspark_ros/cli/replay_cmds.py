@@ -14,7 +14,7 @@ from topspark_ros.bags.reader import ROLES
 from topspark_ros.bags.writer import STORAGES
 from topspark_ros.cli.node_cmds import node_config
 from topspark_ros.errors import ConfigError
-from topspark_ros.ros.wiring import ROBOT_NODES
+from topspark_ros.graph.wiring import ROBOT_NODES
 
 if TYPE_CHECKING:
     from topspark_ros.replay.records import ReplayLog

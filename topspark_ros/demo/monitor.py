@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from topspark_ros.demo.result import EnergyTotals
+from topspark_ros.graph.wiring import NodeSpec, qos_of
 from topspark_ros.messages import NS_PER_S, Classification, ImageFrame
 from topspark_ros.replay.records import ReplayLog
-from topspark_ros.ros.wiring import NodeSpec, qos_of
 
 BASELINE = "baseline"  # namespace of the fixed-T perception node
 KEEP = 400  # records of each kind the in-memory log keeps (the live view reads the last 100)

@@ -26,12 +26,14 @@ from topspark_ros.demo.report import write_demo_report
 from topspark_ros.demo.result import DemoResult
 from topspark_ros.demo.view import render
 from topspark_ros.errors import ConfigError, stop_exit_code, stop_reason
+from topspark_ros.graph.wiring import NODES
 from topspark_ros.io_utils import check_output_dir
-from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.packaged import default_model_path, default_profile_path
 from topspark_ros.replay.records import ReplayLog
 from topspark_ros.ros.dds.names import check_domain_id
-from topspark_ros.ros.dds.processes import (
+from topspark_ros.sim.config import SimRobotConfig
+from topspark_ros.snn.model_io import load_model, model_sha256
+from topspark_ros.system.processes import (
     NodeProcess,
     Participant,
     check_transport,
@@ -40,8 +42,6 @@ from topspark_ros.ros.dds.processes import (
     stop_all,
     wait_ready,
 )
-from topspark_ros.ros.wiring import NODES
-from topspark_ros.snn.model_io import load_model, model_sha256
 from topspark_ros.topspark.profile import load_profile
 from topspark_ros.topspark.tradeoff import select
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from topspark_ros.graph.runner import NodeRunner
+from topspark_ros.graph.wiring import NodeSpec, Subscription
 from topspark_ros.messages import NS_PER_S, LoggerLike
-from topspark_ros.ros.runner import NodeRunner
-from topspark_ros.ros.wiring import NodeSpec, Subscription
 
 MAX_SETTLE = 100_000  # work units per message before a node is deemed stuck
 Record = Callable[[str, Any, int], None]

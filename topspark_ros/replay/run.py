@@ -19,6 +19,7 @@ from typing import Any
 from topspark_ros.bags.reader import BagReader
 from topspark_ros.bags.writer import STORAGES, BagWriter
 from topspark_ros.errors import ConfigError, TopsparkError, stop_exit_code, stop_reason
+from topspark_ros.graph.wiring import NODES, ONLINE_LEARNER, PERCEPTION, TIMESTEP_MANAGER
 from topspark_ros.io_utils import check_output_dir
 from topspark_ros.messages import LoggerLike
 from topspark_ros.nodes.config import OnlineLearnerConfig, PerceptionConfig, TimestepManagerConfig
@@ -27,7 +28,6 @@ from topspark_ros.replay import records
 from topspark_ros.replay.engine import BagTimeBus, NodeInstance
 from topspark_ros.replay.records import ReplayLog
 from topspark_ros.replay.report import write_report
-from topspark_ros.ros.wiring import NODES, ONLINE_LEARNER, PERCEPTION, TIMESTEP_MANAGER
 from topspark_ros.snn.model_io import model_sha256
 
 RESULTS = "results"  # the results bag's directory in the output directory

@@ -24,10 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from topspark_ros.config import check_value, from_mapping, to_mapping
-from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.errors import ConfigError
-from topspark_ros.ros.params_file import ROS_PARAMETERS, load_node_config
-from topspark_ros.ros.wiring import (
+from topspark_ros.graph.wiring import (
     DIAGNOSTICS_TOPIC,
     DIAGNOSTICS_TYPE,
     NODES,
@@ -36,6 +34,8 @@ from topspark_ros.ros.wiring import (
     NodeSpec,
     node_spec,
 )
+from topspark_ros.ros.params_file import ROS_PARAMETERS, load_node_config
+from topspark_ros.sim.scenario import ScenarioConfig
 
 PACKAGE = "topspark_ros"
 TRUE_WORDS = ("true", "True", "TRUE")

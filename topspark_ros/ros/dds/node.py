@@ -8,17 +8,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from topspark_ros.lifeline import DEATH_SIGNAL, exit_now
-from topspark_ros.messages import LoggerLike
-from topspark_ros.ros.dds.transport import DdsTransport
-from topspark_ros.ros.runner import NodeRunner
-from topspark_ros.ros.wiring import (
+from topspark_ros.graph.runner import NodeRunner
+from topspark_ros.graph.wiring import (
     DIAGNOSTICS_TOPIC,
     DIAGNOSTICS_TYPE,
     NodeSpec,
     Subscription,
     qos_of,
 )
+from topspark_ros.lifeline import DEATH_SIGNAL, exit_now
+from topspark_ros.messages import LoggerLike
+from topspark_ros.ros.dds.transport import DdsTransport
 
 FAILURE_POLL_S = 0.2
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -22,8 +22,8 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.utilities import remove_ros_args
 
+from topspark_ros.graph.wiring import NodeSpec, node_spec
 from topspark_ros.ros.rclpy.node import SUCCESS, TopsparkNode
-from topspark_ros.ros.wiring import NodeSpec, node_spec
 
 SPIN_S = 0.5  # executor wake-up period for checking the worker
 ROS_LOG_LEVELS = {"warning": "warn"}  # ``topspark node --log-level`` names rcutils spells apart

@@ -17,18 +17,18 @@ from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from topspark_ros.errors import TopsparkError, TransportError
-from topspark_ros.messages import DiagnosticStatus
-from topspark_ros.ros.qos import qos_profile
-from topspark_ros.ros.rclpy import params
-from topspark_ros.ros.rclpy.messages import message_class, rclpy_converter
-from topspark_ros.ros.runner import NodeRunner
-from topspark_ros.ros.wiring import (
+from topspark_ros.graph.runner import NodeRunner
+from topspark_ros.graph.wiring import (
     DIAGNOSTICS_TOPIC,
     DIAGNOSTICS_TYPE,
     NodeSpec,
     Subscription,
     qos_of,
 )
+from topspark_ros.messages import DiagnosticStatus
+from topspark_ros.ros.qos import qos_profile
+from topspark_ros.ros.rclpy import params
+from topspark_ros.ros.rclpy.messages import message_class, rclpy_converter
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE

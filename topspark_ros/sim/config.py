@@ -1,4 +1,4 @@
-"""Parameters of the simulated robot node (``nodes/sim_robot.py``), loaded from
+"""Parameters of the simulated robot node (``sim/robot.py``), loaded from
 ``config/sim_robot.yaml`` like the other nodes' configs.
 
 The defaults suit ``topspark demo`` on a 2-core machine running five processes: a 320x240 camera
@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from topspark_ros.config import spec
-from topspark_ros.data.render import RENDER_ENCODINGS
-from topspark_ros.data.scenario import ScenarioConfig
 from topspark_ros.messages import NS_PER_S
+from topspark_ros.sim.render import RENDER_ENCODINGS
+from topspark_ros.sim.scenario import ScenarioConfig
 
 TICK_S = 0.01  # the node's worker calls ``SimRobot.tick`` this often (wiring.SIM_ROBOT)
 

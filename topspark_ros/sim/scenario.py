@@ -20,7 +20,6 @@ import numpy as np
 
 from topspark_ros.config import spec
 from topspark_ros.data.datasets import DATASETS, IMAGE_SHAPE, Dataset
-from topspark_ros.data.render import RENDER_ENCODINGS, render_frame
 from topspark_ros.data.sample import load_data
 from topspark_ros.errors import DataError
 from topspark_ros.messages import (
@@ -33,6 +32,7 @@ from topspark_ros.messages import (
     Label,
     typename_of,
 )
+from topspark_ros.sim.render import RENDER_ENCODINGS, render_frame
 
 SCENARIO_SPLIT = "test"  # scenario images: the split the models never trained on
 

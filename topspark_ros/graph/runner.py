@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from topspark_ros.errors import TopsparkError
+from topspark_ros.graph.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
 from topspark_ros.messages import DiagnosticStatus, LoggerLike
-from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
 
 Publish = Callable[[str, Any], None]
 Clock = Callable[[], int]

@@ -28,12 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from topspark_ros.data.render import render_frame
 from topspark_ros.data.sample import load_sample
 from topspark_ros.errors import ConfigError, TransportError
+from topspark_ros.graph.wiring import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE
 from topspark_ros.messages import Classification, ImageFrame
 from topspark_ros.ros.dds.names import MAX_DOMAIN_ID
-from topspark_ros.ros.dds.processes import (
+from topspark_ros.ros.qos import RELIABILITIES
+from topspark_ros.sim.render import render_frame
+from topspark_ros.stats import Spread
+from topspark_ros.system.processes import (
     NodeProcess,
     Participant,
     check_transport,
@@ -41,9 +44,6 @@ from topspark_ros.ros.dds.processes import (
     start_node,
     wait_ready,
 )
-from topspark_ros.ros.qos import RELIABILITIES
-from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE
-from topspark_ros.stats import Spread
 
 NODE = "perception"
 DOMAIN_BASE = 10  # default domains 10..99: clear of 0 (a real ROS 2 system) and the tests' ids

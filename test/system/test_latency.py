@@ -13,7 +13,10 @@ from topspark_ros.cli.main import main
 from topspark_ros.errors import ConfigError
 from topspark_ros.messages import Classification
 from topspark_ros.packaged import default_profile_path
-from topspark_ros.ros.dds.latency import (
+from topspark_ros.snn import Network, save_model
+from topspark_ros.snn.params import load_preset
+from topspark_ros.stats import Spread
+from topspark_ros.system.latency import (
     Arrival,
     LatencySettings,
     Sent,
@@ -24,9 +27,6 @@ from topspark_ros.ros.dds.latency import (
     match,
     sleep_until,
 )
-from topspark_ros.snn import Network, save_model
-from topspark_ros.snn.params import load_preset
-from topspark_ros.stats import Spread
 from topspark_ros.topspark.profile import load_profile
 from topspark_ros.topspark.tradeoff import select
 

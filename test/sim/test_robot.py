@@ -13,6 +13,7 @@ from recording_logger import RecordingLogger
 from topspark_ros.config import from_mapping
 from topspark_ros.data.datasets import Dataset
 from topspark_ros.errors import ConfigError, DataError
+from topspark_ros.graph.wiring import SIM_ROBOT
 from topspark_ros.messages import (
     OK,
     STATUS_DISCHARGING,
@@ -23,9 +24,8 @@ from topspark_ros.messages import (
     Label,
 )
 from topspark_ros.nodes.battery import normalise
-from topspark_ros.nodes.sim_config import SimRobotConfig
-from topspark_ros.nodes.sim_robot import SimRobot, Ticker
-from topspark_ros.ros.wiring import SIM_ROBOT
+from topspark_ros.sim.config import SimRobotConfig
+from topspark_ros.sim.robot import SimRobot, Ticker
 
 MS = 1_000_000  # ns per millisecond
 START = 1_700_000_000_000 * MS  # the node clock at the first tick: any epoch works

@@ -13,7 +13,15 @@ import pytest
 
 from topspark_ros import config
 from topspark_ros.data import Dataset, load_sample
-from topspark_ros.data.scenario import (
+from topspark_ros.errors import ConfigError, DataError
+from topspark_ros.messages import (
+    STATUS_DISCHARGING,
+    STRING_TYPE,
+    BatteryReading,
+    ImageFrame,
+    Label,
+)
+from topspark_ros.sim.scenario import (
     BatteryModel,
     EnvironmentSchedule,
     FrameSource,
@@ -24,14 +32,6 @@ from topspark_ros.data.scenario import (
     message_counts,
     scenario_messages,
     tick_times,
-)
-from topspark_ros.errors import ConfigError, DataError
-from topspark_ros.messages import (
-    STATUS_DISCHARGING,
-    STRING_TYPE,
-    BatteryReading,
-    ImageFrame,
-    Label,
 )
 
 S = 1_000_000_000

@@ -35,7 +35,7 @@ from topspark_ros.nodes.config import (
     PerceptionConfig,
     TimestepManagerConfig,
 )
-from topspark_ros.nodes.sim_config import TICK_S, SimRobotConfig
+from topspark_ros.sim.config import TICK_S, SimRobotConfig
 
 DIAGNOSTICS_TOPIC = "/diagnostics"
 DIAGNOSTICS_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
@@ -140,7 +140,7 @@ def _build_learner(config: OnlineLearnerConfig, logger: LoggerLike) -> Any:
 
 
 def _build_sim_robot(config: SimRobotConfig, logger: LoggerLike) -> Any:
-    from topspark_ros.nodes.sim_robot import SimRobot
+    from topspark_ros.sim.robot import SimRobot
 
     return SimRobot(config, logger)
 

@@ -1,4 +1,4 @@
-"""Tests for rendering dataset images into camera frames (data/render.py)."""
+"""Tests for rendering dataset images into camera frames (sim/render.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 
 from topspark_ros.data import load_sample, preprocess
 from topspark_ros.data.preprocess import ENCODINGS, decode_gray
-from topspark_ros.data.render import (
+from topspark_ros.errors import DataError
+from topspark_ros.nodes.config import ImageConfig
+from topspark_ros.sim.render import (
     RENDER_ENCODINGS,
     encode_gray,
     place,
     random_position,
     render_frame,
 )
-from topspark_ros.errors import DataError
-from topspark_ros.nodes.config import ImageConfig
 from topspark_ros.snn import Network
 from topspark_ros.snn.labelling import predict
 from topspark_ros.snn.model_io import load_model

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from topspark_ros.bags.writer import BagWriter
-from topspark_ros.data.scenario import ScenarioConfig, load_environments, scenario_messages
+from topspark_ros.sim.scenario import ScenarioConfig, load_environments, scenario_messages
 
 Progress = Callable[[int], None]
 

@@ -18,7 +18,7 @@ at ``done``, and returning to an environment already learnt would be another exp
 
 The battery is an energy account in joules. ``charge = capacity_wh x 3600 x battery_start`` at
 the start; every tick draws ``base_load_w x dt`` and every ``on_result`` draws
-``classification.energy_j x snn_energy_scale`` (why the scale: ``nodes/sim_config.py``); the
+``classification.energy_j x snn_energy_scale`` (why the scale: ``sim/config.py``); the
 charge stops at 0. A reading reports ``percentage = charge / capacity``, ``voltage`` linear
 from ``battery_voltage_empty`` to ``battery_voltage_full`` in that fraction, and
 ``current = -power / voltage`` (negative: discharging; 0 once empty), where ``power`` is the
@@ -32,13 +32,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from topspark_ros.data.datasets import Dataset
-from topspark_ros.data.scenario import (
-    EnvironmentSchedule,
-    FrameSource,
-    linear_voltage,
-    load_environments,
-    simulated_state,
-)
 from topspark_ros.messages import (
     NS_PER_S,
     OK,
@@ -48,8 +41,15 @@ from topspark_ros.messages import (
     DiagnosticStatus,
     LoggerLike,
 )
-from topspark_ros.nodes.sim_config import SimRobotConfig
 from topspark_ros.nodes.throttle import WarningThrottle
+from topspark_ros.sim.config import SimRobotConfig
+from topspark_ros.sim.scenario import (
+    EnvironmentSchedule,
+    FrameSource,
+    linear_voltage,
+    load_environments,
+    simulated_state,
+)
 
 DIAGNOSTIC_NAME = "topspark_ros: sim_robot"
 

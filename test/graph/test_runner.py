@@ -12,10 +12,10 @@ import pytest
 from recording_logger import RecordingLogger
 
 from topspark_ros.errors import DataError
+from topspark_ros.graph.runner import NodeRunner
+from topspark_ros.graph.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
 from topspark_ros.messages import OK, DiagnosticStatus
 from topspark_ros.nodes.config import TimestepManagerConfig
-from topspark_ros.ros.runner import NodeRunner
-from topspark_ros.ros.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
 
 
 class Recorder(RecordingLogger):
