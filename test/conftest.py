@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, settings
 from recording_logger import RecordingLogger
 
 from topspark_ros.data import load_sample
-from topspark_ros.snn import Network, assign, save_model
+from topspark_ros.snn.model_io import save_model
+from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import load_preset
+from topspark_ros.snn.training import assign
 from topspark_ros.topspark.experiment import PointResult
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -165,3 +165,70 @@ def test_config_error_is_a_single_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_params(write(tmp_path, "network:\n  n_neurons: [1, 2\n"))
     assert "\n" not in str(info.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner:
+    """A config held by ``Outer``: ``hidden`` is not one of Outer's parameters."""
+
+    rate_hz: float = dataclasses.field(default=30.0, metadata=config.spec("rate", 0.1, 100.0))
+    width: int = dataclasses.field(default=64, metadata=config.spec("width", 1, 1000))
+    hidden: int = dataclasses.field(default=7, metadata=config.spec("not exposed", 0, 10))
+
+    def __post_init__(self) -> None:
+        if self.width < self.hidden:
+            raise ValueError(f"width {self.width} below hidden {self.hidden}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outer:
+    """A config holding an ``Inner`` with other defaults, its two fields as flat parameters."""
+
+    inner: Inner = dataclasses.field(
+        default=Inner(rate_hz=10.0, hidden=3),
+        metadata=config.nested("the inner part", ("rate_hz", "width")),
+    )
+    seed: int = dataclasses.field(default=0, metadata=config.spec("seed", 0, 9))
+
+
+def test_a_nested_config_gives_flat_parameters() -> None:
+    assert [f.name for f in config.config_fields(Outer)] == ["rate_hz", "width", "seed"]
+    assert config.to_mapping(Outer()) == {"rate_hz": 10.0, "width": 64, "seed": 0}
+    built = config.from_mapping(Outer, {"width": 5, "seed": 2}, "test")
+    assert built == Outer(Inner(rate_hz=10.0, width=5, hidden=3), seed=2)
+    assert config.from_mapping(Outer, config.to_mapping(built)) == built
+    assert config.updated(built, {"rate_hz": 20}) == Outer(Inner(20.0, 5, 3), 2)
+
+
+@pytest.mark.parametrize(
+    ("mapping", "match"),
+    [
+        ({"rate_hz": 1000}, r"^test: rate_hz = 1000\.0 is outside \[0\.1, 100\.0\]$"),
+        ({"width": 2}, r"^test: width 2 below hidden 3$"),
+        ({"hidden": 1}, r"^test: unknown key\(s\) hidden$"),
+        ({"inner": {}}, r"^test: unknown key\(s\) inner$"),
+    ],
+)
+def test_nested_parameters_are_checked_by_their_own_field(
+    mapping: dict[str, object], match: str
+) -> None:
+    with pytest.raises(ConfigError, match=match):
+        config.from_mapping(Outer, mapping, "test")
+
+
+def test_a_nested_config_must_name_its_parameters_once() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Twice:
+        inner: Inner = dataclasses.field(default=Inner(), metadata=config.nested("all"))
+        width: int = dataclasses.field(default=1, metadata=config.spec("again"))
+
+    @dataclasses.dataclass(frozen=True)
+    class Misspelt:
+        inner: Inner = dataclasses.field(
+            default=Inner(), metadata=config.nested("one", ("widht",))
+        )
+
+    with pytest.raises(TypeError, match=r"Twice has more than one parameter named \['width'\]"):
+        config.config_fields(Twice)
+    with pytest.raises(TypeError, match=r"nested config field inner names no parameter"):
+        config.config_fields(Misspelt)

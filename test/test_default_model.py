@@ -15,7 +15,9 @@ from topspark_ros.data import load_sample
 from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.nodes.perception import Perception
 from topspark_ros.packaged import default_model_path, default_profile_path, resource_path
-from topspark_ros.snn import Network, evaluate, load_model
+from topspark_ros.snn.model_io import load_model
+from topspark_ros.snn.network import Network
+from topspark_ros.snn.training import evaluate
 from topspark_ros.topspark.profile import load_profile
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -52,6 +52,12 @@ def ops(**kw: float) -> OpCounts:
     return OpCounts(**{**zero, **kw})
 
 
+def plus(*parts: OpCounts) -> OpCounts:
+    """The term-by-term sum of ``parts``."""
+    names = [f.name for f in dataclasses.fields(OpCounts)]
+    return OpCounts(**{n: sum(getattr(p, n) for p in parts) for n in names})
+
+
 # Hand counts for TINY and STATS (N = 3):
 #   input events 12*3 = 36; layer lateral 4 + 3*2 = 10; direct lateral 4*2 = 8
 #   neuron updates 20*3 = 60 exc (+ 60 inh in layer mode); trace updates 20*3 = 60 (learn)
@@ -59,47 +65,24 @@ def ops(**kw: float) -> OpCounts:
 #   normalisation 3*20*3 (scaled inputs, sum changes) + 6*3 (pair rescales) + 6 (summed)
 #   + 2*6 (folded) = 216
 #   weight reads 36 + 6 (potentiations) + 6 (summed) + 6 (folded) = 54; writes 9 + 6 + 6 = 21
+#
+# Inference with direct lateral inhibition; the inhibitory layer adds its 2 extra events (10 - 8),
+# its 60 neuron updates and their state; learning adds traces (and their state), STDP and
+# normalisation with their weight traffic (reads 54 - 36 = 18).
+DIRECT = plus(
+    ops(synaptic_events=44, neuron_updates=60, random_numbers=12),  # compute
+    ops(weight_reads=36, state_reads=60, state_writes=60),  # memory
+)
+INHIBITORY_LAYER = ops(synaptic_events=2, neuron_updates=60, state_reads=60, state_writes=60)
+LEARNING = plus(
+    ops(trace_updates=60, stdp_updates=15, normalisation_ops=216),  # compute
+    ops(weight_reads=18, weight_writes=21, state_reads=60, state_writes=60),  # memory
+)
 HAND_OPS = {
-    ("layer", True): ops(
-        synaptic_events=46,
-        neuron_updates=120,
-        trace_updates=60,
-        stdp_updates=15,
-        normalisation_ops=216,
-        random_numbers=12,
-        weight_reads=54,
-        weight_writes=21,
-        state_reads=180,
-        state_writes=180,
-    ),
-    ("direct", True): ops(
-        synaptic_events=44,
-        neuron_updates=60,
-        trace_updates=60,
-        stdp_updates=15,
-        normalisation_ops=216,
-        random_numbers=12,
-        weight_reads=54,
-        weight_writes=21,
-        state_reads=120,
-        state_writes=120,
-    ),
-    ("layer", False): ops(
-        synaptic_events=46,
-        neuron_updates=120,
-        random_numbers=12,
-        weight_reads=36,
-        state_reads=120,
-        state_writes=120,
-    ),
-    ("direct", False): ops(
-        synaptic_events=44,
-        neuron_updates=60,
-        random_numbers=12,
-        weight_reads=36,
-        state_reads=60,
-        state_writes=60,
-    ),
+    ("direct", False): DIRECT,
+    ("layer", False): plus(DIRECT, INHIBITORY_LAYER),
+    ("direct", True): plus(DIRECT, LEARNING),
+    ("layer", True): plus(DIRECT, INHIBITORY_LAYER, LEARNING),
 }
 
 # Hand energies (pJ) with the default model: synaptic event 0.9; neuron update

@@ -2,13 +2,16 @@
 
 ``check_output_file`` / ``check_output_dir`` refuse a bad output path (a directory where a file
 is expected, a read-only directory, ...) with one ConfigError before any work is done;
-``atomic_path`` / ``atomic_write_bytes`` replace a file whole or not at all; ``make_staging_dir``
-/ ``remove_stale_staging`` manage hidden staging directories that a killed run left behind.
+``atomic_path`` / ``atomic_write_bytes`` replace a file whole or not at all; ``csv_bytes`` /
+``write_csv`` are the package's one CSV writer; ``make_staging_dir`` / ``remove_stale_staging``
+manage hidden staging directories that a killed run left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import re
 import secrets
@@ -16,12 +19,14 @@ import shutil
 import socket
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from topspark_ros.errors import ConfigError
 
 STAGING_MARKER = ".topspark-staging"  # in every staging directory: "<pid> <host>" of its maker
+CsvRow = Sequence[Any] | Mapping[str, Any]  # a CSV row: its cells, or header name -> cell
 
 
 def _temp_sibling(target: Path) -> Path:
@@ -78,6 +83,35 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return target
+
+
+def _csv_cells(header: Sequence[str], row: CsvRow) -> Sequence[Any]:
+    """A row's cells: a sequence as it is; a mapping by the header's names (blank where it has
+    none; a ValueError for a key not in the header, as ``csv.DictWriter``)."""
+    if not isinstance(row, Mapping):
+        return row
+    unknown = ", ".join(repr(key) for key in row if key not in header)
+    if unknown:
+        raise ValueError(f"dict contains fields not in fieldnames: {unknown}")
+    return [row.get(name, "") for name in header]
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[CsvRow]) -> bytes:
+    """``header`` and ``rows`` as CSV (``\\n`` line ends, quoting only where needed), UTF-8.
+
+    Cells are written as the ``csv`` module writes them (``str(value)``, None blank): a caller
+    that wants another form (blank NaN, bools as 1/0) formats its cells first.
+    """
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(_csv_cells(header, row) for row in rows)
+    return text.getvalue().encode()
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[CsvRow]) -> Path:
+    """Write ``csv_bytes(header, rows)`` to ``path`` atomically; return the path."""
+    return atomic_write_bytes(path, csv_bytes(header, rows))
 
 
 def _where(directory: Path, target: Path) -> str:
@@ -254,11 +288,14 @@ def remove_stale_staging(target: str | Path, tag: str = "partial") -> list[Path]
 
 __all__ = [
     "STAGING_MARKER",
+    "CsvRow",
     "atomic_path",
     "atomic_write_bytes",
     "check_output_dir",
     "check_output_file",
     "check_output_parent",
+    "csv_bytes",
     "make_staging_dir",
     "remove_stale_staging",
+    "write_csv",
 ]

@@ -14,7 +14,7 @@ from recording_logger import RecordingLogger
 from topspark_ros.cli.main import main
 from topspark_ros.cli.node_cmds import choose_transport, node_config, rclpy_unavailable
 from topspark_ros.errors import ConfigError
-from topspark_ros.graph.wiring import PERCEPTION, TIMESTEP_MANAGER
+from topspark_ros.graph.wiring import PERCEPTION, SIM_ROBOT, TIMESTEP_MANAGER
 
 HAS_RCLPY = importlib.util.find_spec("rclpy") is not None
 
@@ -25,6 +25,16 @@ def test_params_file_then_set_overrides(tmp_path: Path) -> None:
     cfg = node_config(PERCEPTION, str(params), ["timesteps=40"], "")
     assert (cfg.timesteps, cfg.seed) == (40, 3)
     assert node_config(TIMESTEP_MANAGER, None, [], "").mission_time_s == 3600.0
+
+
+def test_the_sim_robots_scenario_parameters_are_set_by_their_flat_names(tmp_path: Path) -> None:
+    params = tmp_path / "p.yaml"
+    params.write_text("sim_robot:\n  ros__parameters:\n    width: 640\n    seed: 3\n")
+    cfg = node_config(SIM_ROBOT, str(params), ["rate_hz=30", "environment_s=5"], "")
+    assert (cfg.scenario.rate_hz, cfg.scenario.width, cfg.scenario.seed) == (30.0, 640, 3)
+    assert cfg.scenario.height == 240 and cfg.environment_s == 5.0
+    with pytest.raises(ConfigError, match=r"sim_robot --set: battery_rate_hz = 200\.0 is outside"):
+        node_config(SIM_ROBOT, None, ["battery_rate_hz=200"], "")
 
 
 @pytest.mark.skipif(HAS_RCLPY, reason="rclpy present: 'auto' picks it")

@@ -11,9 +11,10 @@ from topspark_ros.data.preprocess import ENCODINGS, centre_object, decode_gray
 from topspark_ros.errors import DataError
 from topspark_ros.messages import ImageFrame
 from topspark_ros.nodes.config import ImageConfig
-from topspark_ros.snn import Network, assign
 from topspark_ros.snn.labelling import predict
+from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import load_preset
+from topspark_ros.snn.training import assign
 
 WIDTH, HEIGHT = 640, 480
 CROP = ImageConfig()

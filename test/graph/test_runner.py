@@ -13,7 +13,13 @@ from recording_logger import RecordingLogger
 
 from topspark_ros.errors import DataError
 from topspark_ros.graph.runner import NodeRunner
-from topspark_ros.graph.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
+from topspark_ros.graph.spec import (
+    DIAGNOSTICS_TOPIC,
+    NodeInstance,
+    Subscription,
+    Timed,
+    TypedNodeSpec,
+)
 from topspark_ros.messages import OK, DiagnosticStatus
 from topspark_ros.nodes.config import TimestepManagerConfig
 
@@ -56,35 +62,38 @@ def _work(logic: Logic, now_ns: int) -> list[tuple[str, Any]]:
     return [("out", logic.ticks)]
 
 
-SPEC = NodeSpec(
+PLAIN: Subscription[Logic] = Subscription.to("a", str, lambda logic: logic.on_plain)
+TIMED: Subscription[Logic] = Subscription.to("b", str, Timed(lambda logic: logic.on_timed))
+SPEC: TypedNodeSpec[Logic, TimestepManagerConfig] = TypedNodeSpec(
     name="fake",
     executable="fake_node",
     config=TimestepManagerConfig,
     build=lambda config, logger: Logic(),
-    subscriptions=(),
+    subscriptions=(PLAIN, TIMED),
     publications=(),
     work=_work,
     work_period_s=0.01,
     diagnostics=lambda logic, now_ns: logic.diagnostics(),
     serialise=True,
 )
-PLAIN = Subscription("a", None, "on_plain")
-TIMED = Subscription("b", None, "on_timed", with_time=True)
 
 
 def _runner(
-    logic: Logic, rec: Recorder, spec: NodeSpec = SPEC, clock: Callable[[], int] = lambda: 42
+    logic: Logic,
+    rec: Recorder,
+    spec: TypedNodeSpec[Logic, TimestepManagerConfig] = SPEC,
+    clock: Callable[[], int] = lambda: 42,
 ) -> NodeRunner:
     config = TimestepManagerConfig(diagnostics_period_s=0.1)
-    return NodeRunner(spec, config, logic, rec.publish, clock, rec)
+    return NodeRunner(NodeInstance(spec, config, logic), rec.publish, clock, rec)
 
 
 def test_handle_passes_time_only_when_asked_and_turns_known_errors_into_warnings() -> None:
     logic, rec = Logic(), Recorder()
     runner = _runner(logic, rec)
-    runner.handle(PLAIN, "x")
-    runner.handle(TIMED, "y")
-    runner.handle(PLAIN, "bad")
+    runner.handle(PLAIN.topic, "x")
+    runner.handle(TIMED.topic, "y")
+    runner.handle(PLAIN.topic, "bad")
     assert logic.got == [("x",), ("y", 42)]
     assert rec.lines == [("warning", "a: bad data")]
 
@@ -93,14 +102,14 @@ def test_nothing_runs_on_time_until_the_clock_starts() -> None:
     now = [0]  # simulated time before the first /clock
     logic, rec = Logic(), Recorder()
     runner = _runner(logic, rec, clock=lambda: now[0])
-    runner.handle(TIMED, "early")
-    runner.handle(TIMED, "early again")
-    runner.handle(PLAIN, "untimed")
+    runner.handle(TIMED.topic, "early")
+    runner.handle(TIMED.topic, "early again")
+    runner.handle(PLAIN.topic, "untimed")
     runner.start()
     time.sleep(0.2)
     assert rec.published == [] and logic.ticks == 0
     now[0] = 1_700_000_000_000_000_000
-    runner.handle(TIMED, "on time")
+    runner.handle(TIMED.topic, "on time")
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline and not rec.published:
         time.sleep(0.01)

@@ -30,11 +30,11 @@ from topspark_ros.nodes.checkpoints import POINTER
 from topspark_ros.nodes.config import OnlineLearnerConfig
 from topspark_ros.nodes.online_learner import STATUS_PERIOD_NS, OnlineLearner
 from topspark_ros.nodes.plasticity import least_used
-from topspark_ros.snn import Network, load_model
 from topspark_ros.snn.labelling import accuracy, assign_labels, predict
-from topspark_ros.snn.model_io import model_sha256
+from topspark_ros.snn.model_io import load_model, model_sha256
+from topspark_ros.snn.network import Network
 from topspark_ros.snn.state import ModelState
-from topspark_ros.topspark.enhance import params_at
+from topspark_ros.topspark.retarget import Retarget
 
 LOG = logging.getLogger("test_online_learner")
 MS = 1_000_000  # ns
@@ -106,7 +106,7 @@ def drain(learner: OnlineLearner, now_ns: int) -> tuple[list[LearningStatus], li
 def respond(state: ModelState, images: Images, seed: int) -> npt.NDArray[np.int32]:
     """Spike counts [B, N] of a copy of ``state`` at the inference T, learning off."""
     net = Network(state.copy(), seed)
-    net.set_params(params_at(state.params, state.extra, INFER_T, True))
+    net.set_params(Retarget(state.params, state.extra, enhanced=True).at(INFER_T))
     return net.respond(images)[0]
 
 
@@ -310,6 +310,22 @@ def test_status_is_periodic_while_learning_and_follows_commands(
     assert "learning 0/300 at T=40" in status.message
     learner.on_environment("fashion", 0)  # the current environment: no new episode
     assert learner.step(2 * MS + STATUS_PERIOD_NS + 1)[0] is None
+
+
+def test_out_of_range_command_t_is_ignored_with_a_warning(
+    tmp_path: Path, trained_model: Path, recorder: Any
+) -> None:
+    learner = OnlineLearner(make_config(tmp_path, trained_model), recorder)
+    learner.on_command(TimestepCommand(0, 1001, 0, 1, "battery"))
+    learner.on_command(TimestepCommand(0, 80, 1001, 1, "battery"))
+    learner.on_environment("fashion", 0)
+    status = learner.step(0)[0]
+    assert status is not None
+    assert status.train_timesteps == 50  # the configured T: no command gave a T in range
+    assert recorder.warnings() == [
+        "timestep command ignored: training T=0 not in 1..1000",
+        "timestep command ignored: T=1001 not in 1..1000",
+    ]  # the second training T is within the throttle's interval
 
 
 def test_callbacks_from_threads_while_the_worker_steps(

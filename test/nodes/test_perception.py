@@ -25,9 +25,9 @@ from topspark_ros.messages import (
 )
 from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.nodes.perception import Perception, decide
-from topspark_ros.snn import ModelState, load_model, save_model
-from topspark_ros.snn.model_io import model_sha256
-from topspark_ros.topspark.enhance import params_at
+from topspark_ros.snn.model_io import load_model, model_sha256, save_model
+from topspark_ros.snn.state import ModelState
+from topspark_ros.topspark.retarget import Retarget
 
 DIGITS = load_sample("mnist", "test")
 
@@ -154,7 +154,7 @@ def test_command_changes_timesteps_and_parameters(trained_model: Path, recorder:
     assert result.timesteps == 40
     assert result.timesteps_used % 40 == 0
     state = load_model(trained_model)
-    expected = params_at(state.params, state.extra, 40, enhanced=True)
+    expected = Retarget(state.params, state.extra, enhanced=True).at(40)
     assert node.params == expected
     assert node.params.min_spikes < state.params.min_spikes  # an enhancement rule acted
     node.on_command(command(350))

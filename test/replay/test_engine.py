@@ -9,7 +9,8 @@ import numpy as np
 from recording_logger import RecordingLogger
 
 from topspark_ros.data import load_sample
-from topspark_ros.graph.wiring import PERCEPTION, TIMESTEP_MANAGER, NodeSpec, Subscription
+from topspark_ros.graph.spec import Subscription, TypedNodeSpec
+from topspark_ros.graph.wiring import PERCEPTION, TIMESTEP_MANAGER
 from topspark_ros.messages import BatteryReading, Classification, TimestepCommand
 from topspark_ros.nodes.config import PerceptionConfig, TimestepManagerConfig
 from topspark_ros.replay.engine import BagTimeBus, NodeInstance
@@ -29,17 +30,17 @@ class _Ticker:
         self.queue.extend([item, item])  # two units of work per item
 
 
-def _toy_spec(period_s: float) -> NodeSpec:
-    def work(logic: Any, now_ns: int) -> list[tuple[str, Any]]:
+def _toy_spec(period_s: float) -> TypedNodeSpec[_Ticker, PerceptionConfig]:
+    def work(logic: _Ticker, now_ns: int) -> list[tuple[str, object]]:
         logic.ticks.append(now_ns)
         return [("echo", logic.queue.pop(0))] if logic.queue else []
 
-    return NodeSpec(
+    return TypedNodeSpec(
         name="toy",
         executable="toy",
         config=PerceptionConfig,
         build=lambda cfg, log: _Ticker(),
-        subscriptions=(Subscription("item", int, "on_item"),),
+        subscriptions=(Subscription.to("item", int, lambda logic: logic.on_item),),
         publications=(),
         work=work,
         work_period_s=period_s,

@@ -1,5 +1,5 @@
-"""The replay's report files: which are written, their CSV columns and rows, empty and partial
-logs, and that a failure while writing leaves no half-written file."""
+"""The replay's report directory: which files are written, their CSV columns and rows, empty and
+partial logs, and that a failure while writing leaves no half-written file."""
 
 from __future__ import annotations
 
@@ -55,25 +55,12 @@ def test_full_report(scenario_log: ReplayLog, tmp_path: Path) -> None:
     assert [p.name for p in paths] == [report.SUMMARY, *CSVS, *PLOTS]
     assert all(p.stat().st_size > 0 for p in paths)
     assert json.loads((out / report.SUMMARY).read_text()) == summarize(scenario_log)
+    assert ",".join(_header(out / "classification.csv")) == (
+        "bag_time_s,stamp_ns,predicted,true_label,correct,environment,confidence,timesteps,"
+        "timesteps_used,spike_count,input_spikes,latency_ms,pipeline_ms,energy_j,model_version"
+    )
     rows = _read_csv(out / "classification.csv")
     assert len(rows) == 600
-    assert list(rows[0]) == [
-        "bag_time_s",
-        "stamp_ns",
-        "predicted",
-        "true_label",
-        "correct",
-        "environment",
-        "confidence",
-        "timesteps",
-        "timesteps_used",
-        "spike_count",
-        "input_spikes",
-        "latency_ms",
-        "pipeline_ms",
-        "energy_j",
-        "model_version",
-    ]
     assert rows[301]["bag_time_s"] == "30.1"
     assert rows[301]["environment"] == "field"
     assert all(r["correct"] == str(int(r["predicted"] == r["true_label"])) for r in rows)
@@ -165,30 +152,3 @@ def test_a_failing_plot_leaves_complete_files(
     assert len(_read_csv(tmp_path / "classification.csv")) == 600
     assert not (tmp_path / "energy.png").exists()
     _assert_no_temporary_files(tmp_path)
-
-
-def test_render_summary(scenario_log: ReplayLog) -> None:
-    text = report.render_summary(summarize(scenario_log))
-    lines = text.splitlines()
-    assert lines[0] == (
-        "600 frames over 60.0 s of bag time in 12.0 s (5.00x real time, 50 frames/s)"
-    )
-    assert lines[1:] == [
-        "accuracy 83.3% of 600 frames (95% CI 80-86%), labelled",
-        "  lab   90.0% of 300 frames (95% CI 86-93%)",
-        (
-            "  field 76.7% of 300 frames (95% CI 72-81%); before learning 50.0% of 100 frames "
-            "(95% CI 40-60%, too few frames to judge), after 90.0% of 200 frames (95% CI 85-93%)"
-        ),
-        "time at T: T=30 25.0%, T=60 41.7%, T=100 33.3% (2 changes)",
-        "energy 790 uJ total, 1.32 uJ per frame; SNN latency median 2.39 ms, p99 3.96 ms",
-        "battery 80.0% -> 20.0%",
-    ]
-
-
-def test_render_summary_of_an_empty_partial_log(new_log: NewLog) -> None:
-    log = new_log(complete=False, stopped="error: bag truncated")
-    assert report.render_summary(summarize(log)).splitlines() == [
-        "0 frames over 0.0 s of bag time in 0.0 s (n/a real time)",
-        "stopped early: error: bag truncated",
-    ]

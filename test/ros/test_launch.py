@@ -6,18 +6,18 @@ No ``launch`` import: the launch files are parsed with ast, the argument logic i
 from __future__ import annotations
 
 import ast
-import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
 
-from topspark_ros.config import to_mapping
+from topspark_ros.config import config_fields, to_mapping
 from topspark_ros.errors import ConfigError
 from topspark_ros.graph.wiring import NODES, ROBOT_NODES, SIM_ROBOT
 from topspark_ros.nodes.config import PerceptionConfig
 from topspark_ros.ros import launch_support
+from topspark_ros.sim.config import SimRobotConfig
 from topspark_ros.sim.scenario import ScenarioConfig
 
 LAUNCH_FILES = ("topspark.launch.py", "gazebo.launch.py", "replay.launch.py", "sim.launch.py")
@@ -231,7 +231,7 @@ def test_every_parameter_topic_and_node_has_a_launch_argument() -> None:
     assert names == launch_support.argument_names()
     by_name = {arg.name: arg for arg in args}
     for spec in NODES.values():
-        for f in dataclasses.fields(spec.config):
+        for f in config_fields(spec.config):
             arg = by_name[f"{spec.name}.{f.name}"]
             assert arg.default == "" and arg.description
         params_file = by_name[f"{spec.name}_params_file"].default
@@ -291,6 +291,22 @@ def test_overrides_are_typed_and_only_the_non_empty_ones(repo_root: Path) -> Non
     assert type(params["crop_threshold"]) is float and type(params["timesteps"]) is int
     assert launch_support.node_overrides("timestep_manager", values) == {"mission_time_s": 1800.0}
     assert launch_support.node_overrides("online_learner", values) == {}
+
+
+def test_the_sim_robots_scenario_parameters_are_flat_launch_arguments(repo_root: Path) -> None:
+    values = {
+        **defaults(repo_root),
+        "sim_robot.rate_hz": "30",
+        "sim_robot.battery_capacity_wh": "2",
+        "sim_robot.environment_s": "5",
+    }
+    changed = {"rate_hz": 30.0, "battery_capacity_wh": 2.0, "environment_s": 5.0}
+    assert launch_support.node_overrides("sim_robot", values) == changed
+    params = launch_support.node_parameters("sim_robot", values)
+    assert params == {**to_mapping(SimRobotConfig()), **changed, "use_sim_time": False}
+    assert "scenario" not in params and "duration_s" not in params
+    with pytest.raises(ConfigError, match=r"sim_robot: rate_hz = 1000\.0 is outside \[0\.1, 100"):
+        launch_support.node_parameters("sim_robot", {**values, "sim_robot.rate_hz": "1000"})
 
 
 def test_params_file_sections_apply_in_a_namespace(repo_root: Path, tmp_path: Path) -> None:
@@ -359,10 +375,3 @@ def test_remaps_and_managed_mode(repo_root: Path) -> None:
     }
     assert launch_support.remappings(values) == [("image", "/camera"), ("label", "labels")]
     assert launch_support.node_arguments(values)[0] == "--managed"
-
-
-def test_docs_carry_the_generated_reference_tables(repo_root: Path) -> None:
-    docs = [repo_root / "README.md", *sorted((repo_root / "docs").glob("*.md"))]
-    text = "\n".join(path.read_text(encoding="utf-8") for path in docs if path.is_file())
-    regenerate = "python -m topspark_ros.ros.launch_support --markdown"
-    assert launch_support.reference_markdown() in text, f"stale tables: paste `{regenerate}`"

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from topspark_ros.config import from_mapping
+from topspark_ros import docgen
+from topspark_ros.config import config_fields, field_note, from_mapping, to_mapping
 from topspark_ros.errors import ConfigError
-from topspark_ros.graph.wiring import NODES, ROBOT_NODES, SIM_NODES
-from topspark_ros.ros import launch_support
+from topspark_ros.graph.wiring import NODES, PERCEPTION, ROBOT_NODES, SIM_NODES
 from topspark_ros.ros.params_file import ROS_PARAMETERS, load_node_config
 
-REGENERATE = "python -m topspark_ros.ros.launch_support config"
+REGENERATE = "python -m topspark_ros.docgen config"
 CONTRACT_NODES = {"perception", "timestep_manager", "online_learner"}
 SHIPPED_NODES = CONTRACT_NODES | {"sim_robot"}  # the robot's nodes and the simulated robot
 
@@ -29,7 +28,7 @@ def test_node_names_match_the_contract() -> None:
 @pytest.mark.parametrize("node", sorted(SHIPPED_NODES))
 def test_params_file_is_the_generated_text(repo_root: Path, node: str) -> None:
     text = (repo_root / "config" / f"{node}.yaml").read_text(encoding="utf-8")
-    assert text == launch_support.params_yaml(node), f"config/{node}.yaml is stale: {REGENERATE}"
+    assert text == docgen.params_yaml(node), f"config/{node}.yaml is stale: {REGENERATE}"
 
 
 @pytest.mark.parametrize("node", sorted(SHIPPED_NODES))
@@ -40,51 +39,57 @@ def test_params_file_holds_every_field_with_its_default(repo_root: Path, node: s
     assert list(data[node]) == [ROS_PARAMETERS]
     params = data[node][ROS_PARAMETERS]
     cls = NODES[node].config
-    assert list(params) == [f.name for f in dataclasses.fields(cls)]
+    assert list(params) == [f.name for f in config_fields(cls)]
     assert from_mapping(cls, params, str(path)) == cls()
     assert load_node_config(cls, path, node) == cls()
-    for f in dataclasses.fields(cls):  # typed as the field: ROS declares the parameter from it
-        assert type(params[f.name]) is type(getattr(cls(), f.name)), f.name
+    defaults = to_mapping(cls())
+    for f in config_fields(cls):  # typed as the field: ROS declares the parameter from it
+        assert type(params[f.name]) is type(defaults[f.name]), f.name
 
 
 @pytest.mark.parametrize(
     "value", [True, False, 0, -3, 2**31 - 1, 0.25, 3600.0, 1e-05, 1e20, "", "a: b", "123", "true"]
 )
 def test_yaml_scalar_reads_back_with_its_type(value: Any) -> None:
-    text = launch_support.yaml_scalar(value)
+    text = docgen.yaml_scalar(value)
     parsed = yaml.safe_load(f"key: {text}")["key"]
     assert parsed == value and type(parsed) is type(value)
 
 
 def test_field_note_names_range_and_choices() -> None:
-    fields = {f.name: f for f in launch_support.config_fields("perception")}
-    assert launch_support.field_note(fields["timesteps"]).endswith("[1..1000]")
-    assert launch_support.field_note(fields["crop_threshold"]).endswith("[0..1]")
-    assert launch_support.field_note(fields["image_reliability"]).endswith(
-        "[best_effort | reliable]"
-    )
-    assert "[" not in launch_support.field_note(fields["model_path"])
+    fields = {f.name: f for f in config_fields(PERCEPTION.config)}
+    assert field_note(fields["timesteps"]).endswith("[1..1000]")
+    assert field_note(fields["crop_threshold"]).endswith("[0..1]")
+    assert field_note(fields["image_reliability"]).endswith("[best_effort | reliable]")
+    assert "[" not in field_note(fields["model_path"])
 
 
 def test_params_yaml_rejects_an_unknown_node() -> None:
     with pytest.raises(ConfigError, match="unknown node 'camera'"):
-        launch_support.params_yaml("camera")
+        docgen.params_yaml("camera")
 
 
 def test_write_params_and_main_regenerate_every_file(tmp_path: Path) -> None:
-    written = launch_support.write_params(tmp_path)
+    written = docgen.write_params(tmp_path)
     assert sorted(p.name for p in written) == sorted(f"{n}.yaml" for n in SHIPPED_NODES)
     for path in written:
         path.write_text("stale\n", encoding="utf-8")
-    assert launch_support.main([str(tmp_path)]) == 0
+    assert docgen.main([str(tmp_path)]) == 0
     for node in SHIPPED_NODES:
         text = (tmp_path / f"{node}.yaml").read_text(encoding="utf-8")
-        assert text == launch_support.params_yaml(node)
+        assert text == docgen.params_yaml(node)
 
 
 def test_main_without_a_directory_prints_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert launch_support.main([str(tmp_path / "missing")]) == 2
-    assert launch_support.main([]) == 2
+    assert docgen.main([str(tmp_path / "missing")]) == 2
+    assert docgen.main([]) == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_docs_carry_the_generated_reference_tables(repo_root: Path) -> None:
+    docs = [repo_root / "README.md", *sorted((repo_root / "docs").glob("*.md"))]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in docs if path.is_file())
+    regenerate = "python -m topspark_ros.docgen --markdown"
+    assert docgen.reference_markdown() in text, f"stale tables: paste `{regenerate}`"

@@ -6,7 +6,6 @@ Run from a sourced workspace (``source install/setup.bash``) so that the generat
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import BatteryState  # noqa: E402
 
+from topspark_ros.config import config_fields  # noqa: E402
 from topspark_ros.graph.wiring import NODES, PERCEPTION, TIMESTEP_MANAGER  # noqa: E402
 from topspark_ros.msg import TimestepCommand  # noqa: E402
 from topspark_ros.ros.rclpy import params  # noqa: E402
@@ -57,7 +57,7 @@ def test_every_field_is_declared_with_its_range(context: Context, name: str) -> 
     node = TopsparkNode(spec, context=context)
     try:
         assert params.load(node, spec.config) == spec.config()
-        for field in dataclasses.fields(spec.config):
+        for field in config_fields(spec.config):
             desc = node.describe_parameter(field.name)
             assert desc.description.startswith(field.metadata["doc"])
             lo, hi = field.metadata["lo"], field.metadata["hi"]

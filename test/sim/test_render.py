@@ -18,9 +18,9 @@ from topspark_ros.sim.render import (
     random_position,
     render_frame,
 )
-from topspark_ros.snn import Network
 from topspark_ros.snn.labelling import predict
 from topspark_ros.snn.model_io import load_model
+from topspark_ros.snn.network import Network
 
 CROP = ImageConfig()
 WHOLE = ImageConfig(auto_crop=False)

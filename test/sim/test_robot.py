@@ -3,6 +3,8 @@ account (base load and reported SNN energy), determinism, bad configs."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 from recording_logger import RecordingLogger
 
-from topspark_ros.config import from_mapping
+from topspark_ros.config import config_fields, from_mapping
 from topspark_ros.data.datasets import Dataset
 from topspark_ros.errors import ConfigError, DataError
 from topspark_ros.graph.wiring import SIM_ROBOT
@@ -24,8 +26,9 @@ from topspark_ros.messages import (
     Label,
 )
 from topspark_ros.nodes.battery import normalise
-from topspark_ros.sim.config import SimRobotConfig
+from topspark_ros.sim.config import SCENARIO_PARAMETERS, SIM_SCENARIO, SimRobotConfig
 from topspark_ros.sim.robot import SimRobot, Ticker
+from topspark_ros.sim.scenario import ScenarioConfig
 
 MS = 1_000_000  # ns per millisecond
 START = 1_700_000_000_000 * MS  # the node clock at the first tick: any epoch works
@@ -264,6 +267,16 @@ def test_bad_config_raises_one_line(overrides: dict[str, Any], message: str) -> 
     with pytest.raises(ConfigError, match=message) as info:
         from_mapping(SimRobotConfig, overrides, "test")
     assert "\n" not in str(info.value)
+
+
+def test_the_camera_and_battery_parameters_are_the_scenarios_fields() -> None:
+    scenario = {f.name: f for f in dataclasses.fields(ScenarioConfig)}
+    params = {f.name: f for f in config_fields(SimRobotConfig)}
+    assert all(params[name] is scenario[name] for name in SCENARIO_PARAMETERS)  # declared once
+    assert set(params) & set(scenario) == set(SCENARIO_PARAMETERS)
+    cfg = from_mapping(SimRobotConfig, {"rate_hz": 30.0, "battery_capacity_wh": 2.0}, "test")
+    assert cfg.scenario == replace(SIM_SCENARIO, rate_hz=30.0, battery_capacity_wh=2.0)
+    assert cfg.scenario.battery_capacity_j == 7200.0
 
 
 def test_a_missing_data_dir_raises_a_data_error(tmp_path: Path) -> None:

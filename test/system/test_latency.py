@@ -13,7 +13,8 @@ from topspark_ros.cli.main import main
 from topspark_ros.errors import ConfigError
 from topspark_ros.messages import Classification
 from topspark_ros.packaged import default_profile_path
-from topspark_ros.snn import Network, save_model
+from topspark_ros.snn.model_io import save_model
+from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import load_preset
 from topspark_ros.stats import Spread
 from topspark_ros.system.latency import (

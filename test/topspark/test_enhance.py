@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from topspark_ros.cli.common import add_config_args, params_from_args
+from topspark_ros.cli.main import main
 from topspark_ros.config import to_mapping
+from topspark_ros.snn.model_io import load_model
 from topspark_ros.snn.params import PRESETS, NetworkParams, load_preset
 from topspark_ros.topspark.enhance import (
     REFERENCE_TIMESTEPS,
@@ -16,6 +19,7 @@ from topspark_ros.topspark.enhance import (
     enhanced_values,
     reduction,
 )
+from topspark_ros.topspark.retarget import Retarget
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -76,3 +80,19 @@ def test_enhance_flag_applies_at_the_requested_t() -> None:
     assert params_from_args(args, enhanced=False).nu_pre == load_preset("tuned").nu_pre
     plain = parser.parse_args(["-T", "60"])
     assert params_from_args(plain).min_spikes == load_preset("tuned").min_spikes
+
+
+def test_train_records_the_base_and_eval_retargets_from_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "m.npz"
+    small = ["--embedded", "-n", "10", "-T", "30", "--train-samples", "60", "--no-eval"]
+    assert main(["train", *small, "--enhance", "--out", str(out)]) == 0
+    state = load_model(out)
+    base = load_preset("tuned").replace(n_neurons=10, timesteps=30)
+    assert state.params == enhance(base)
+    assert Retarget(state.params, state.extra, enhanced=True).at(20) == enhance(base, 20)
+    capsys.readouterr()
+    argv = ["eval", str(out), "--embedded", "-T", "20", "--enhance", "--test-samples", "20"]
+    assert main(argv) == 0
+    assert "on 20 mnist test samples at T=20" in capsys.readouterr().out

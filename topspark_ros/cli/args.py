@@ -10,11 +10,11 @@ Ranges of options that set a configuration field come from the field's own metad
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from topspark_ros import config
 from topspark_ros.snn.params import NetworkParams
 
 EXIT_USAGE = 2  # a bad command line, as argparse and POSIX utilities have it
@@ -86,7 +86,7 @@ def float_in(
 
 def _field_range(cls: type[Any], name: str) -> tuple[Any, Any]:
     """The inclusive (lo, hi) of a configuration dataclass field (``config.spec`` metadata)."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in config.config_fields(cls)}
     meta = fields[name].metadata
     return meta.get("lo"), meta.get("hi")
 

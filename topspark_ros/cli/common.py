@@ -16,7 +16,7 @@ from topspark_ros.data import DATASETS, Dataset, load_data
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Progress
 from topspark_ros.snn.params import INHIBITIONS, PRESETS, RULES, NetworkParams, load_preset
-from topspark_ros.topspark.enhance import enhance
+from topspark_ros.topspark.retarget import Retarget
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +74,11 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
     )
     src.add_argument("--config", help="YAML file with a 'network:' section of parameters")
     add_set_arg(parser)
+    add_enhance_arg(parser)
+
+
+def add_enhance_arg(parser: argparse.ArgumentParser) -> None:
+    """--enhance: the TopSpark enhancement rules at the T in force."""
     parser.add_argument(
         "--enhance",
         action="store_true",
@@ -95,11 +100,9 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def params_from_args(
-    args: argparse.Namespace, base: NetworkParams | None = None, enhanced: bool = True
-) -> NetworkParams:
-    """Parameters from ``base`` (else --config or --preset), then flags, then --set overrides;
-    then, with --enhance (and ``enhanced``), the enhancement rules at the resulting T."""
+def retarget_from_args(args: argparse.Namespace, base: NetworkParams | None = None) -> Retarget:
+    """The network the flags describe, at any T: parameters from ``base`` (else --config or
+    --preset), then flags, then --set overrides; the enhancement rules on with --enhance."""
     if base is not None:
         params = base
     elif getattr(args, "config", None):
@@ -118,7 +121,16 @@ def params_from_args(
             changes[key] = value
     changes.update(parse_overrides(getattr(args, "overrides", [])))
     params = params.replace(**changes) if changes else params
-    return enhance(params) if enhanced and getattr(args, "enhance", False) else params
+    return Retarget(params, enhanced=getattr(args, "enhance", False))
+
+
+def params_from_args(
+    args: argparse.Namespace, base: NetworkParams | None = None, enhanced: bool = True
+) -> NetworkParams:
+    """The parameters of ``retarget_from_args`` at the T they give: with ``enhanced`` (and
+    --enhance) the enhancement rules applied, else as the flags set them."""
+    retarget = retarget_from_args(args, base)
+    return retarget.at() if enhanced else retarget.saved
 
 
 @contextlib.contextmanager
@@ -136,10 +148,12 @@ __all__ = [
     "add_config_args",
     "add_data_args",
     "add_data_source_args",
+    "add_enhance_arg",
     "add_param_args",
     "add_set_arg",
     "load_split",
     "params_from_args",
     "parse_overrides",
     "progress_bar",
+    "retarget_from_args",
 ]

@@ -96,7 +96,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from topspark_ros.demo.result import energy_ratio
     from topspark_ros.demo.run import run_demo
     from topspark_ros.replay.metrics import summarize
-    from topspark_ros.replay.report import render_summary
+    from topspark_ros.replay.summary import render_summary
 
     options = demo_options(args)
     result = run_demo(options)

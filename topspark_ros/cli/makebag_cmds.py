@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ OVERRIDES = {
     "seed": "seed",
 }
 DEFAULTS = ScenarioConfig()
-FIELDS = {f.name: f for f in dataclasses.fields(ScenarioConfig)}
+FIELDS = {f.name: f for f in config.config_fields(ScenarioConfig)}
 
 
 def scenario_from_args(args: argparse.Namespace) -> ScenarioConfig:
@@ -42,7 +41,7 @@ def scenario_from_args(args: argparse.Namespace) -> ScenarioConfig:
     }
     if not changes:
         return base
-    return config.from_mapping(ScenarioConfig, {**config.to_mapping(base), **changes}, "flags")
+    return config.updated(base, changes, "flags")
 
 
 def human_size(size: int) -> str:

@@ -62,8 +62,7 @@ def node_config(spec: NodeSpec, params: str | None, overrides: list[str], namesp
     changes = parse_overrides(overrides)
     if not changes:
         return base
-    merged = {**config.to_mapping(base), **changes}
-    return config.from_mapping(spec.config, merged, f"{spec.name} --set")
+    return config.updated(base, changes, f"{spec.name} --set")
 
 
 def rclpy_unavailable() -> str:

@@ -126,8 +126,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """Replay, print the summary; exit 1 if the bag broke off mid-way, 128 + the signal when
     Ctrl-C (130), SIGTERM or SIGHUP stopped it."""
     from topspark_ros.replay.metrics import summarize
-    from topspark_ros.replay.report import render_summary
     from topspark_ros.replay.run import replay
+    from topspark_ros.replay.summary import render_summary
 
     options = options_from_args(args)
     bar: tqdm[Any] | None = None

@@ -12,11 +12,14 @@ from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.common import (
     add_config_args,
     add_data_args,
+    add_enhance_arg,
     add_param_args,
     add_set_arg,
     load_split,
     params_from_args,
+    parse_overrides,
     progress_bar,
+    retarget_from_args,
 )
 from topspark_ros.data import load_sample
 from topspark_ros.errors import ConfigError
@@ -26,7 +29,7 @@ from topspark_ros.snn.model_io import SUFFIX, load_model, save_model
 from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.training import assign, evaluate, train_epochs
-from topspark_ros.topspark.enhance import record_base
+from topspark_ros.topspark.retarget import Retarget
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,6 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="simulate at this T (default: the model's)",
     )
     add_set_arg(p)
+    add_enhance_arg(p)
     p.add_argument(
         "--test-samples", type=argtypes.positive_int, help="evaluate on the first N test samples"
     )
@@ -106,14 +110,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     """
     if args.out is not None and args.out.suffix != SUFFIX:
         raise ConfigError(f"--out must end in {SUFFIX} (a model file), got {args.out}")
-    params = params_from_args(args)
+    retarget = retarget_from_args(args)
+    params = retarget.at()
     path = check_output_file(args.out or _default_model_path(args, params), "--out")
     train = load_split(args, "train", args.train_samples)
     test = None if args.no_eval else load_split(args, "test", args.test_samples)
     net = Network.fresh(params, args.seed)
     net.state.dataset = args.dataset
-    if getattr(args, "enhance", False):
-        record_base(net.state.extra, params_from_args(args, enhanced=False))
+    retarget.record(net.state.extra)
     with progress_bar(len(train) * args.epochs, "train") as bar:
         stats = train_epochs(net, train.images, args.epochs, bar)
     n_assign = min(args.assign_samples, len(train))
@@ -133,9 +137,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Evaluate a saved model, optionally at another T and with labels re-assigned."""
+    """Evaluate a saved model, optionally at another T (with --enhance, the rules applied as the
+    perception node does) and with labels re-assigned; --set overrides hold whatever the T."""
     state = load_model(args.model)
-    params = params_from_args(args, base=state.params)
+    overrides = parse_overrides(args.overrides)
+    retarget = Retarget(state.params, state.extra, args.enhance, overrides)
+    params = retarget.at(args.timesteps or state.params.timesteps)
     check_fixed(args.model, state.params, params)
     state.params = params
     net = Network(state, args.seed)

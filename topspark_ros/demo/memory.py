@@ -16,8 +16,7 @@ from typing import Any
 
 import psutil
 
-from topspark_ros.io_utils import atomic_write_bytes
-from topspark_ros.replay.report import csv_bytes
+from topspark_ros.io_utils import write_csv
 
 MEMORY_CSV = "memory.csv"
 WARM_S = 300.0  # the reference sample: 5 minutes in (or the last one of a shorter run)
@@ -75,7 +74,7 @@ class RssSampler:
             [f"{t:.1f}", *(f"{rss[name] / MB:.2f}" if name in rss else None for name in self.pids)]
             for t, rss in self.samples
         ]
-        return atomic_write_bytes(path, csv_bytes(header, rows))
+        return write_csv(path, header, rows)
 
 
 def render_memory(summary: Mapping[str, Mapping[str, Any]]) -> str:

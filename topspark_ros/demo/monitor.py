@@ -157,7 +157,7 @@ class DemoMonitor:
                     continue
                 seen.add(pub.topic)
                 qos, _ = qos_of(pub, None)
-                transport.subscribe(pub.topic, pub.msgtype, self.on_message, qos, into=pub.plain)
+                transport.subscribe(pub.topic, pub.msgtype, self.on_message, qos, into=pub.data)
         transport.subscribe(
             f"/{BASELINE}/classification",
             "topspark_ros/msg/Classification",

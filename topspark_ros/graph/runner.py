@@ -7,22 +7,21 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from topspark_ros.errors import TopsparkError
-from topspark_ros.graph.wiring import DIAGNOSTICS_TOPIC, NodeSpec, Subscription
+from topspark_ros.graph.spec import DIAGNOSTICS_TOPIC, NodeInstance
 from topspark_ros.messages import DiagnosticStatus, LoggerLike
 
-Publish = Callable[[str, Any], None]
+Publish = Callable[[str, object], None]
 Clock = Callable[[], int]
 CLOCK_WAIT_S = 0.02  # how often the worker looks whether simulated time has started
 
 
 class NodeRunner:
-    """Runs ``logic`` (built from ``spec``) and publishes what it produces through ``publish``.
+    """Runs ``node``'s logic and publishes what it produces through ``publish``.
 
     ``clock`` gives now_ns (wall or simulated time). ``handle`` is called from transport threads;
-    the worker thread calls ``spec.work`` and publishes diagnostics every
+    the worker thread calls the spec's ``work`` and publishes diagnostics every
     ``config.diagnostics_period_s``. An unexpected exception in the worker stops the runner and
     is kept in ``failure`` so the process can exit non-zero.
 
@@ -32,52 +31,48 @@ class NodeRunner:
     """
 
     def __init__(
-        self,
-        spec: NodeSpec,
-        config: Any,
-        logic: Any,
-        publish: Publish,
-        clock: Clock,
-        logger: LoggerLike,
+        self, node: NodeInstance, publish: Publish, clock: Clock, logger: LoggerLike
     ) -> None:
-        self.spec = spec
-        self.config = config
-        self.logic = logic
+        self.node = node
+        self.spec = node.spec
         self._publish = publish
         self._clock = clock
         self._logger = logger
-        self._lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if spec.serialise else contextlib.nullcontext()
+        self._lock: contextlib.AbstractContextManager[object] = (
+            threading.Lock() if node.spec.serialise else contextlib.nullcontext()
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._waiting_for_clock: set[str] = set()  # topics already warned about
         self.failure: BaseException | None = None
 
-    def handle(self, sub: Subscription, data: Any) -> None:
-        """Deliver converted ``data`` from ``sub`` to the logic; known errors become warnings."""
-        method = getattr(self.logic, sub.handler)
+    def handle(self, topic: str, data: object) -> None:
+        """Deliver converted ``data`` of ``topic`` to the logic; known errors become warnings."""
         try:
             with self._lock:
-                if not sub.with_time:
-                    method(data)
+                if topic not in self.node.timed:
+                    self.node.deliver(topic, data, 0)
                     return
                 now_ns = self._clock()
                 if now_ns > 0:
-                    method(data, now_ns)
-                elif sub.topic not in self._waiting_for_clock:
-                    self._waiting_for_clock.add(sub.topic)
+                    self.node.deliver(topic, data, now_ns)
+                elif topic not in self._waiting_for_clock:
+                    self._waiting_for_clock.add(topic)
                     self._logger.warning(
-                        f"{sub.topic}: dropped while the clock has not started "
+                        f"{topic}: dropped while the clock has not started "
                         f"(use_sim_time and no /clock yet)"
                     )
         except TopsparkError as err:
-            self._logger.warning(f"{sub.topic}: {err}")
+            self._logger.warning(f"{topic}: {err}")
 
     def diagnostics(self) -> DiagnosticStatus:
         """The logic's current diagnostic status."""
         with self._lock:
-            return self.spec.diagnostics(self.logic, self._clock())
+            return self.node.diagnostics(self._clock())
+
+    def busy(self) -> bool:
+        """Whether the logic has work waiting (``work_once`` should run again at once)."""
+        return self.node.busy()
 
     def start(self) -> None:
         """Start (or restart) the worker thread."""
@@ -102,13 +97,13 @@ class NodeRunner:
     def work_once(self) -> bool:
         """One unit of the logic's work, its outputs published; True if more work is waiting."""
         with self._lock:
-            outputs = self.spec.work(self.logic, self._clock())
+            outputs = self.node.work(self._clock())
         for topic, data in outputs:
             self._publish(topic, data)
-        return self.spec.busy is not None and bool(self.spec.busy(self.logic))
+        return self.busy()
 
     def _work(self) -> None:
-        period = float(self.config.diagnostics_period_s)
+        period = float(self.node.config.diagnostics_period_s)
         next_diag = time.monotonic()
         try:
             while not self._stop.is_set():

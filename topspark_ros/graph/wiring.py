@@ -2,7 +2,8 @@
 
 The DDS adapter and the rclpy adapter both iterate these specs, so a topic, message type, QoS or
 handler is named once. Topic names are relative (launch files namespace and remap them), except
-``/diagnostics``.
+``/diagnostics``. The types are in ``spec``: mypy checks each handler against its topic's data
+and the node's logic class.
 
 ``NODES`` is every node the package ships (executables, parameter files, ``topspark node NAME``):
 ``ROBOT_NODES``, which run on a robot (the bringup ``topspark.launch.py``, the replay), and
@@ -13,12 +14,21 @@ battery, environments). A real robot runs none of the latter: only ``simulate:=t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
+from topspark_ros.graph.spec import (
+    DIAGNOSTICS_TOPIC,
+    DIAGNOSTICS_TYPE,
+    NodeSpec,
+    Outputs,
+    Publication,
+    Subscription,
+    Timed,
+    TypedNodeSpec,
+    qos_of,
+)
 from topspark_ros.messages import (
-    STRING_TYPE,
     BatteryReading,
     Classification,
     DiagnosticStatus,
@@ -28,104 +38,73 @@ from topspark_ros.messages import (
     LoggerLike,
     ModelUpdate,
     TimestepCommand,
-    typename_of,
 )
 from topspark_ros.nodes.config import (
     OnlineLearnerConfig,
     PerceptionConfig,
     TimestepManagerConfig,
 )
+from topspark_ros.nodes.timestep_manager import TimestepManager
 from topspark_ros.sim.config import TICK_S, SimRobotConfig
+from topspark_ros.sim.robot import SimRobot
 
-DIAGNOSTICS_TOPIC = "/diagnostics"
-DIAGNOSTICS_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
-
-Outputs = list[tuple[str, Any]]
-
-
-def _msgtype(data: type | None) -> str:
-    """The ROS message type of a node dataclass; ``std_msgs/msg/String`` for None (a str)."""
-    return STRING_TYPE if data is None else typename_of(data)
+if TYPE_CHECKING:  # these load numba and the network: only a node that runs them imports them
+    from topspark_ros.nodes.online_learner import OnlineLearner
+    from topspark_ros.nodes.perception import Perception
 
 
-class _Plain:
-    """``plain``: what a topic's messages become in the node logic (``data``, else ``str``)."""
-
-    data: type | None
-
-    @property
-    def plain(self) -> type:
-        """The dataclass of the messages, or ``str`` for a String's text."""
-        return str if self.data is None else self.data
+class _Diagnosed(Protocol):
+    def diagnostics(self) -> DiagnosticStatus: ...
 
 
-@dataclass(frozen=True)
-class Subscription(_Plain):
-    """A topic a node reads: messages become ``data`` (a dataclass; None: a String's text) and
-    go to the logic's method ``handler``, with the node clock's now_ns when ``with_time``."""
-
-    topic: str
-    data: type | None
-    handler: str
-    qos: str = "default"
-    with_time: bool = False
-    reliability_param: str = ""  # config field overriding the QoS reliability, if any
-
-    @property
-    def msgtype(self) -> str:
-        """The ROS message type: the one of ``data``, else ``std_msgs/msg/String``."""
-        return _msgtype(self.data)
-
-
-@dataclass(frozen=True)
-class Publication(_Plain):
-    """A topic a node writes, carrying ``data`` dataclasses (None: a String's text, a str) as
-    ``msgtype`` messages."""
-
-    topic: str
-    data: type | None
-    qos: str = "default"
-
-    @property
-    def msgtype(self) -> str:
-        """The ROS message type: the one of ``data``, else ``std_msgs/msg/String``."""
-        return _msgtype(self.data)
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """A node: its config class, how to build its logic, its topics and its worker.
-
-    ``work(logic, now_ns)`` does one bounded unit of work and returns (topic, data) pairs to
-    publish; the worker calls it again after ``work_period_s`` (0: at once, as ``work`` itself
-    waits), or at once while ``busy(logic)``. ``diagnostics(logic, now_ns)`` is published every
-    ``config.diagnostics_period_s``.
-    """
-
-    name: str
-    executable: str
-    config: type
-    build: Callable[[Any, LoggerLike], Any]
-    subscriptions: tuple[Subscription, ...]
-    publications: tuple[Publication, ...]
-    work: Callable[[Any, int], Outputs]
-    work_period_s: float
-    diagnostics: Callable[[Any, int], DiagnosticStatus]
-    serialise: bool = False  # the logic is not thread-safe: handlers and work take one lock
-    busy: Callable[[Any], bool] | None = None  # work is waiting: call ``work`` again at once
+def _diagnostics(logic: _Diagnosed, now_ns: int) -> DiagnosticStatus:
+    """The diagnostics of a logic that does not need the time for them."""
+    return logic.diagnostics()
 
 
 # --- the nodes ------------------------------------------------------------------------------
 
 
-def _build_perception(config: PerceptionConfig, logger: LoggerLike) -> Any:
+def _build_perception(config: PerceptionConfig, logger: LoggerLike) -> Perception:
     from topspark_ros.nodes.perception import Perception
 
     return Perception(config, logger)
 
 
-def _build_manager(config: TimestepManagerConfig, logger: LoggerLike) -> Any:
-    from topspark_ros.nodes.timestep_manager import TimestepManager
+def _perception_work(logic: Perception, now_ns: int) -> Outputs:
+    result = logic.process_next(timeout_s=0.1)
+    return [] if result is None else [("classification", result)]
+
+
+PERCEPTION: TypedNodeSpec[Perception, PerceptionConfig] = TypedNodeSpec(
+    name="perception",
+    executable="perception_node",
+    config=PerceptionConfig,
+    build=_build_perception,
+    subscriptions=(
+        Subscription.to(
+            "image",
+            ImageFrame,
+            lambda logic: logic.submit,
+            "sensor",
+            reliability_param="image_reliability",
+        ),
+        Subscription.to(
+            "timestep_command", TimestepCommand, lambda logic: logic.on_command, "latched"
+        ),
+        Subscription.to(
+            "model_update", ModelUpdate, lambda logic: logic.on_model_update, "latched"
+        ),
+    ),
+    publications=(Publication("classification", Classification),),
+    work=_perception_work,
+    work_period_s=0.0,
+    diagnostics=_diagnostics,
+    busy=lambda logic: logic.queued > 0,
+)
+
+
+def _build_manager(config: TimestepManagerConfig, logger: LoggerLike) -> TimestepManager:
     from topspark_ros.packaged import default_profile_path
     from topspark_ros.topspark.profile import load_profile
 
@@ -133,29 +112,35 @@ def _build_manager(config: TimestepManagerConfig, logger: LoggerLike) -> Any:
     return TimestepManager(config, profile, logger)
 
 
-def _build_learner(config: OnlineLearnerConfig, logger: LoggerLike) -> Any:
+def _manager_work(logic: TimestepManager, now_ns: int) -> Outputs:
+    command = logic.update(now_ns)
+    return [] if command is None else [("timestep_command", command)]
+
+
+TIMESTEP_MANAGER: TypedNodeSpec[TimestepManager, TimestepManagerConfig] = TypedNodeSpec(
+    name="timestep_manager",
+    executable="timestep_manager_node",
+    config=TimestepManagerConfig,
+    build=_build_manager,
+    subscriptions=(
+        Subscription.to("battery_state", BatteryReading, Timed(lambda logic: logic.on_battery)),
+        Subscription.to("classification", Classification, Timed(lambda logic: logic.on_result)),
+    ),
+    publications=(Publication("timestep_command", TimestepCommand, "latched"),),
+    work=_manager_work,
+    work_period_s=0.1,
+    diagnostics=TimestepManager.diagnostics,
+    serialise=True,
+)
+
+
+def _build_learner(config: OnlineLearnerConfig, logger: LoggerLike) -> OnlineLearner:
     from topspark_ros.nodes.online_learner import OnlineLearner
 
     return OnlineLearner(config, logger)
 
 
-def _build_sim_robot(config: SimRobotConfig, logger: LoggerLike) -> Any:
-    from topspark_ros.sim.robot import SimRobot
-
-    return SimRobot(config, logger)
-
-
-def _perception_work(logic: Any, now_ns: int) -> Outputs:
-    result = logic.process_next(timeout_s=0.1)
-    return [] if result is None else [("classification", result)]
-
-
-def _manager_work(logic: Any, now_ns: int) -> Outputs:
-    command = logic.update(now_ns)
-    return [] if command is None else [("timestep_command", command)]
-
-
-def _learner_work(logic: Any, now_ns: int) -> Outputs:
+def _learner_work(logic: OnlineLearner, now_ns: int) -> Outputs:
     status, update = logic.step(now_ns)
     out: Outputs = []
     if update is not None:
@@ -165,67 +150,25 @@ def _learner_work(logic: Any, now_ns: int) -> Outputs:
     return out
 
 
-def _sim_robot_work(logic: Any, now_ns: int) -> Outputs:
-    outputs: Outputs = logic.tick(now_ns)
-    return outputs
-
-
-def _diagnostics_plain(logic: Any, now_ns: int) -> DiagnosticStatus:
-    status: DiagnosticStatus = logic.diagnostics()
-    return status
-
-
-def _diagnostics_timed(logic: Any, now_ns: int) -> DiagnosticStatus:
-    status: DiagnosticStatus = logic.diagnostics(now_ns)
-    return status
-
-
-PERCEPTION = NodeSpec(
-    name="perception",
-    executable="perception_node",
-    config=PerceptionConfig,
-    build=_build_perception,
-    subscriptions=(
-        Subscription(
-            "image", ImageFrame, "submit", "sensor", reliability_param="image_reliability"
-        ),
-        Subscription("timestep_command", TimestepCommand, "on_command", "latched"),
-        Subscription("model_update", ModelUpdate, "on_model_update", "latched"),
-    ),
-    publications=(Publication("classification", Classification),),
-    work=_perception_work,
-    work_period_s=0.0,
-    diagnostics=_diagnostics_plain,
-    busy=lambda logic: logic.queued > 0,
-)
-
-TIMESTEP_MANAGER = NodeSpec(
-    name="timestep_manager",
-    executable="timestep_manager_node",
-    config=TimestepManagerConfig,
-    build=_build_manager,
-    subscriptions=(
-        Subscription("battery_state", BatteryReading, "on_battery", with_time=True),
-        Subscription("classification", Classification, "on_result", with_time=True),
-    ),
-    publications=(Publication("timestep_command", TimestepCommand, "latched"),),
-    work=_manager_work,
-    work_period_s=0.1,
-    diagnostics=_diagnostics_timed,
-    serialise=True,
-)
-
-ONLINE_LEARNER = NodeSpec(
+ONLINE_LEARNER: TypedNodeSpec[OnlineLearner, OnlineLearnerConfig] = TypedNodeSpec(
     name="online_learner",
     executable="online_learner_node",
     config=OnlineLearnerConfig,
     build=_build_learner,
     subscriptions=(
-        Subscription("image", ImageFrame, "on_image", "sensor", True, "image_reliability"),
-        Subscription("classification", Classification, "on_result", with_time=True),
-        Subscription("environment", None, "on_environment", with_time=True),
-        Subscription("label", Label, "on_label"),
-        Subscription("timestep_command", TimestepCommand, "on_command", "latched"),
+        Subscription.to(
+            "image",
+            ImageFrame,
+            Timed(lambda logic: logic.on_image),
+            "sensor",
+            reliability_param="image_reliability",
+        ),
+        Subscription.to("classification", Classification, Timed(lambda logic: logic.on_result)),
+        Subscription.to("environment", str, Timed(lambda logic: logic.on_environment)),
+        Subscription.to("label", Label, lambda logic: logic.on_label),
+        Subscription.to(
+            "timestep_command", TimestepCommand, lambda logic: logic.on_command, "latched"
+        ),
     ),
     publications=(
         Publication("learning_status", LearningStatus),
@@ -233,32 +176,37 @@ ONLINE_LEARNER = NodeSpec(
     ),
     work=_learner_work,
     work_period_s=0.02,
-    diagnostics=_diagnostics_plain,
-    busy=lambda logic: bool(logic.busy),
+    diagnostics=_diagnostics,
+    busy=lambda logic: logic.busy,
 )
 
-SIM_ROBOT = NodeSpec(
+SIM_ROBOT: TypedNodeSpec[SimRobot, SimRobotConfig] = TypedNodeSpec(
     name="sim_robot",
     executable="sim_robot_node",
     config=SimRobotConfig,
-    build=_build_sim_robot,
-    subscriptions=(Subscription("classification", Classification, "on_result"),),
+    build=SimRobot,
+    subscriptions=(
+        Subscription.to("classification", Classification, lambda logic: logic.on_result),
+    ),
     publications=(
-        Publication("environment", None),
+        Publication("environment", str),
         Publication("image", ImageFrame, "sensor"),
         Publication("label", Label),
         Publication("battery_state", BatteryReading),
     ),
-    work=_sim_robot_work,
+    work=SimRobot.tick,
     work_period_s=TICK_S,  # the tick decides which messages are due
-    diagnostics=_diagnostics_plain,
+    diagnostics=_diagnostics,
     serialise=True,
 )
 
-ROBOT_NODES: dict[str, NodeSpec] = {
-    spec.name: spec for spec in (PERCEPTION, TIMESTEP_MANAGER, ONLINE_LEARNER)
-}
-SIM_NODES: dict[str, NodeSpec] = {SIM_ROBOT.name: SIM_ROBOT}
+
+def _by_name(*specs: NodeSpec) -> dict[str, NodeSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+ROBOT_NODES = _by_name(PERCEPTION, TIMESTEP_MANAGER, ONLINE_LEARNER)
+SIM_NODES = _by_name(SIM_ROBOT)
 NODES: dict[str, NodeSpec] = {**ROBOT_NODES, **SIM_NODES}
 
 
@@ -269,12 +217,6 @@ def node_spec(name: str) -> NodeSpec:
     except KeyError:
         known = ", ".join(NODES)
         raise ValueError(f"unknown node '{name}' (known: {known})") from None
-
-
-def qos_of(sub: Subscription | Publication, config: Any) -> tuple[str, str | None]:
-    """The QoS profile name and the reliability override ('best_effort'/'reliable' or None)."""
-    param = getattr(sub, "reliability_param", "")
-    return sub.qos, (getattr(config, param) if param else None)
 
 
 def message_types(specs: Sequence[NodeSpec] = tuple(NODES.values())) -> list[str]:
@@ -299,6 +241,9 @@ __all__ = [
     "NodeSpec",
     "Publication",
     "Subscription",
+    "Timed",
+    "TypedNodeSpec",
     "message_types",
     "node_spec",
+    "qos_of",
 ]

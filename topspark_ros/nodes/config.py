@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from topspark_ros.config import spec
+from topspark_ros.snn.params import MAX_TIMESTEPS, MIN_TIMESTEPS
 
 RELIABILITY = ("best_effort", "reliable")
 
@@ -51,7 +52,8 @@ class PerceptionConfig(ImageConfig):
         default="", metadata=spec("model file (.npz); empty: the packaged default model")
     )
     timesteps: int = field(
-        default=100, metadata=spec("T to run until a timestep command arrives", 1, 1000)
+        default=100,
+        metadata=spec("T to run until a timestep command arrives", MIN_TIMESTEPS, MAX_TIMESTEPS),
     )
     enhance: bool = field(
         default=True, metadata=spec("apply the TopSpark enhancement rules at the commanded T")
@@ -132,7 +134,9 @@ class TimestepManagerConfig:
     )
     fallback_timesteps: int = field(
         default=0,
-        metadata=spec("T on missing or stale battery data; 0: cheapest critical point", 0, 1000),
+        metadata=spec(
+            "T on missing or stale battery data; 0: cheapest critical point", 0, MAX_TIMESTEPS
+        ),
     )
     publish_period_s: float = field(
         default=1.0, metadata=spec("period of repeated timestep commands (s)", 0.05, 3600.0)
@@ -165,7 +169,8 @@ class OnlineLearnerConfig(ImageConfig):
         default="checkpoints", metadata=spec("directory of the learner's model checkpoints")
     )
     train_timesteps: int = field(
-        default=100, metadata=spec("STDP T until a timestep command arrives", 1, 1000)
+        default=100,
+        metadata=spec("STDP T until a timestep command arrives", MIN_TIMESTEPS, MAX_TIMESTEPS),
     )
     enhance: bool = field(
         default=True, metadata=spec("apply the TopSpark enhancement rules at the training T")

@@ -46,13 +46,11 @@ from topspark_ros.packaged import default_model_path
 from topspark_ros.snn.labelling import N_CLASSES, assign_labels
 from topspark_ros.snn.model_io import load_model
 from topspark_ros.snn.network import Network
-from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.state import ModelState
-from topspark_ros.topspark.enhance import params_at
+from topspark_ros.topspark.retarget import Retarget, accept_timesteps
 
 STATUS_PERIOD_NS = NS_PER_S  # a status at least this often (1 s) while learning or labelling
 WARN_INTERVAL_S = 10.0  # the same kind of bad input is logged at most this often
-MAX_TIMESTEPS = 1000  # NetworkParams.timesteps upper bound
 TRIGGER_TOPIC, TRIGGER_DETECTOR = "topic", "detector"
 # Keys of the learner's record in a checkpoint's ``extra`` (strings, as model files require).
 KEY_ENVIRONMENT = "learner_environment"
@@ -98,14 +96,14 @@ class OnlineLearner:
         self._store = CheckpointStore(config.checkpoint_dir, config.keep_checkpoints, logger)
         resumed = self._store.load_latest()
         state = resumed.state if resumed is not None else self._initial_state()
-        self._model_params = state.params  # the parameters checkpoints are saved with
+        # The parameters checkpoints are saved with, and from which each T is derived; a bad
+        # base-parameter record fails here, not mid-run.
+        self._retarget = Retarget(state.params, state.extra, config.enhance)
         self._net = Network(state, config.seed)
         self._version = resumed.version if resumed is not None else 0
         self._environment = state.extra.get(KEY_ENVIRONMENT) or state.dataset
         self._train_t = config.train_timesteps
         self._infer_t = state.params.timesteps
-        self._params: dict[int, NetworkParams] = {}
-        self._params_for(self._train_t)  # a bad base-parameter record fails here, not mid-run
         self._detector = NoveltyDetector(
             config.reference_window, config.detector_window, config.novelty_threshold
         )
@@ -187,11 +185,14 @@ class OnlineLearner:
             self._pairs.add_label(label, self._environment)
 
     def on_command(self, cmd: TimestepCommand) -> None:
-        """Take the commanded training T (STDP) and inference T (label re-assignment)."""
+        """Take the commanded training T (STDP) and inference T (label re-assignment); an
+        out-of-range T is ignored with a warning."""
+        train = accept_timesteps(cmd.train_timesteps, self._throttle.warning, "training T")
+        infer = accept_timesteps(cmd.timesteps, self._throttle.warning)
         with self._lock:
-            if 1 <= cmd.train_timesteps <= MAX_TIMESTEPS:
+            if train:
                 self._train_t = cmd.train_timesteps
-            if 1 <= cmd.timesteps <= MAX_TIMESTEPS:
+            if infer:
                 self._infer_t = cmd.timesteps
 
     # ----- worker ---------------------------------------------------------------------------
@@ -249,7 +250,7 @@ class OnlineLearner:
                 return None
             batch = np.stack([self._queue.popleft() for _ in range(size)])
             timesteps = self._train_t
-        self._net.set_params(self._params_for(timesteps))
+        self._net.set_params(self._retarget.at(timesteps))
         self._net.train(batch, batch=size)
         episode.protection.restore(self._net.state)
         episode.learned += size
@@ -290,7 +291,7 @@ class OnlineLearner:
         with self._lock:
             timesteps = self._infer_t
         stop = min(job.done + self.config.batch_size, job.labels.size)
-        self._net.set_params(self._params_for(timesteps))
+        self._net.set_params(self._retarget.at(timesteps))
         job.counts[job.done : stop], _ = self._net.respond(job.images[job.done : stop])
         job.done = stop
         if stop < job.labels.size:
@@ -310,7 +311,7 @@ class OnlineLearner:
     def _checkpoint(self, now_ns: int) -> ModelUpdate | None:
         """Save the model as the next version; None (and an error logged) if it cannot be saved."""
         state = self._net.state.copy()
-        state.params = self._model_params
+        state.params = self._retarget.saved
         for key in _EPISODE_KEYS:
             state.extra.pop(key, None)
         episode = self._episode
@@ -360,14 +361,6 @@ class OnlineLearner:
         trigger = extra.get(KEY_TRIGGER, TRIGGER_TOPIC)
         self._episode = _Episode(self._environment, trigger, target, protection, learned)
         self._log.info(f"resuming learning of '{self._environment}' at {learned}/{target}")
-
-    def _params_for(self, timesteps: int) -> NetworkParams:
-        """The model's parameters at ``timesteps`` (enhanced if configured), cached per T."""
-        if timesteps not in self._params:
-            self._params[timesteps] = params_at(
-                self._model_params, self._net.state.extra, timesteps, self.config.enhance
-            )
-        return self._params[timesteps]
 
     def _switch(self, environment: str, trigger: str) -> None:
         """Make ``environment`` current and queue its learning (caller holds the lock)."""

@@ -12,7 +12,6 @@ import dataclasses
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,10 +39,9 @@ from topspark_ros.snn.network import Network
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.snn.run_stats import RunStats
 from topspark_ros.snn.state import ModelState
-from topspark_ros.topspark.enhance import params_at
+from topspark_ros.topspark.retarget import Retarget, accept_timesteps
 
 NAME = "perception"
-MAX_TIMESTEPS = 1000  # NetworkParams.timesteps' upper bound
 INPUTS = SIZE * SIZE  # pixels of a preprocessed image
 
 
@@ -51,14 +49,14 @@ INPUTS = SIZE * SIZE  # pixels of a preprocessed image
 class _Model:
     """A loaded model with its own network (and Poisson generator), ready to answer.
 
-    ``saved`` keeps the parameters as in the file: each T is derived from them, not from the
+    ``retarget`` keeps the parameters as in the file: each T is derived from them, not from the
     parameters in force (which may already be enhanced for another T).
     """
 
     net: Network
     version: int
     path: str
-    saved: NetworkParams
+    retarget: Retarget
 
 
 @dataclass
@@ -185,7 +183,7 @@ class Perception:
             model = self._model
             net = model.net
             if net.params.timesteps != self._timesteps:
-                net.set_params(self._params(model.saved, net.state.extra, self._timesteps))
+                net.set_params(model.retarget.at(self._timesteps))
             start = time.perf_counter()
             counts, stats = net.respond(image)
             seconds = time.perf_counter() - start
@@ -217,10 +215,7 @@ class Perception:
     def on_command(self, cmd: TimestepCommand) -> None:
         """Run later frames at ``cmd.timesteps``; an out-of-range T is ignored with a warning."""
         t = cmd.timesteps
-        if not 1 <= t <= MAX_TIMESTEPS:
-            self._warn.warning(
-                "command", f"timestep command ignored: T={t} not in 1..{MAX_TIMESTEPS}"
-            )
+        if not accept_timesteps(t, self._warn.warning):
             return
         if t != self._timesteps:
             self._log.info(f"perception: T {self._timesteps} -> {t} ({cmd.reason})")
@@ -251,21 +246,15 @@ class Perception:
             raise ModelError(f"{update.path}: sha256 differs from the announced one")
         return load_model(update.path)
 
-    def _params(
-        self, saved: NetworkParams, extra: Mapping[str, str], timesteps: int
-    ) -> NetworkParams:
-        """A model's parameters at ``timesteps`` (enhanced if configured, early exit set)."""
-        params = params_at(saved, extra, timesteps, self.config.enhance)
-        margin = self.config.early_exit_margin if self.config.early_exit else 0
-        return params.replace(early_exit_margin=margin)
-
     def _prepare(self, state: ModelState, version: int, path: str) -> _Model:
         """A model ready to answer at the commanded T, with its own seeded network."""
         saved = state.params
         if saved.n_inputs != INPUTS:
             raise ModelError(f"{path}: {saved.n_inputs} inputs, images give {INPUTS} (28x28)")
-        state.params = self._params(saved, state.extra, self._timesteps)
-        return _Model(Network(state, self.config.seed), version, path, saved)
+        margin = self.config.early_exit_margin if self.config.early_exit else 0
+        retarget = Retarget(saved, state.extra, self.config.enhance, {"early_exit_margin": margin})
+        state.params = retarget.at(self._timesteps)
+        return _Model(Network(state, self.config.seed), version, path, retarget)
 
     def _warm_up(self) -> None:
         """Compile or load the kernels now, so the first frame is not slow (results unused)."""

@@ -12,24 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from topspark_ros.graph.runner import NodeRunner
-from topspark_ros.graph.wiring import NodeSpec, Subscription
+from topspark_ros.graph.spec import NodeInstance
 from topspark_ros.messages import NS_PER_S, LoggerLike
 
 MAX_SETTLE = 100_000  # work units per message before a node is deemed stuck
-Record = Callable[[str, Any, int], None]
-
-
-@dataclass(frozen=True)
-class NodeInstance:
-    """A node to replay: its spec, its config and the logic built from them."""
-
-    spec: NodeSpec
-    config: Any
-    logic: Any
+Record = Callable[[str, object, int], None]
 
 
 class BagTimeBus:
@@ -43,25 +32,23 @@ class BagTimeBus:
         self._now = 0
         self._record = record
         self._runners: list[NodeRunner] = []
-        self._subscribers: dict[str, list[tuple[NodeRunner, Subscription]]] = defaultdict(list)
+        self._subscribers: dict[str, list[NodeRunner]] = defaultdict(list)
         self._due: dict[int, int] = {}
         for node in nodes:
-            runner = NodeRunner(
-                node.spec, node.config, node.logic, self._publish, self.now, logger
-            )
+            runner = NodeRunner(node, self._publish, self.now, logger)
             self._runners.append(runner)
             for sub in node.spec.subscriptions:
-                self._subscribers[sub.topic].append((runner, sub))
+                self._subscribers[sub.topic].append(runner)
 
     def now(self) -> int:
         """The bag time (ns) of the message being replayed."""
         return self._now
 
-    def deliver(self, topic: str, data: Any, time_ns: int) -> None:
+    def deliver(self, topic: str, data: object, time_ns: int) -> None:
         """Advance to ``time_ns``, hand ``data`` to ``topic``'s subscribers and let them work."""
         self.advance(time_ns)
-        for runner, sub in self._subscribers.get(topic, ()):
-            runner.handle(sub, data)
+        for runner in self._subscribers.get(topic, ()):
+            runner.handle(topic, data)
         self.settle()
 
     def advance(self, time_ns: int) -> None:
@@ -80,19 +67,19 @@ class BagTimeBus:
     def settle(self) -> None:
         """Run every node's waiting work until none is left (bounded, in case a node spins)."""
         for _ in range(MAX_SETTLE):
-            busy = [r for r in self._runners if r.spec.busy is not None and r.spec.busy(r.logic)]
+            busy = [runner for runner in self._runners if runner.busy()]
             if not busy:
                 return
             for runner in busy:
                 runner.work_once()
-        names = ", ".join(r.spec.name for r in self._runners if r.spec.busy is not None)
+        names = ", ".join(runner.spec.name for runner in self._runners if runner.busy())
         raise RuntimeError(f"replay: node work did not settle ({names})")
 
-    def _publish(self, topic: str, data: Any) -> None:
+    def _publish(self, topic: str, data: object) -> None:
         """Record a node's output and deliver it to the nodes subscribed to it."""
         self._record(topic, data, self._now)
-        for runner, sub in self._subscribers.get(topic, ()):
-            runner.handle(sub, data)
+        for runner in self._subscribers.get(topic, ()):
+            runner.handle(topic, data)
 
 
 __all__ = ["BagTimeBus", "NodeInstance"]

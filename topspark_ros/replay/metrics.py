@@ -41,6 +41,11 @@ class Judged:
         return None if self.truth is None else self.result.label == self.truth
 
 
+def elapsed_s(log: ReplayLog, bag_ns: int) -> float:
+    """Bag time ``bag_ns`` as seconds from the start of the log (the x of every table and plot)."""
+    return (bag_ns - log.start_ns) / NS_PER_S
+
+
 def _in_force(switches: Sequence[tuple[int, str]], times: Sequence[int], bag_ns: int) -> str:
     """The last of ``switches`` (bag-time order, ``times`` their times) at or before ``bag_ns``."""
     i = bisect.bisect_right(times, bag_ns)
@@ -244,7 +249,7 @@ def learning_stats(log: ReplayLog) -> dict[str, Any]:
     """Model updates, the last model version, and the bag time (s from the start) of the first
     update (NaN if none)."""
     versions = [u.version for _, u in log.updates]
-    first = (log.updates[0][0] - log.start_ns) / NS_PER_S if log.updates else math.nan
+    first = elapsed_s(log, log.updates[0][0]) if log.updates else math.nan
     return {
         "enabled": log.learn,
         "updates": len(log.updates),
@@ -304,6 +309,7 @@ __all__ = [
     "battery_fractions",
     "battery_stats",
     "command_spans",
+    "elapsed_s",
     "energy_stats",
     "environment_at",
     "environment_switches",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from topspark_ros.bags.reader import BagReader
 from topspark_ros.bags.writer import STORAGES, BagWriter
@@ -29,6 +29,9 @@ from topspark_ros.replay.engine import BagTimeBus, NodeInstance
 from topspark_ros.replay.records import ReplayLog
 from topspark_ros.replay.report import write_report
 from topspark_ros.snn.model_io import model_sha256
+
+if TYPE_CHECKING:
+    from topspark_ros.nodes.perception import Perception
 
 RESULTS = "results"  # the results bag's directory in the output directory
 CHECKPOINTS = "checkpoints"  # the learner's checkpoints in the output directory
@@ -66,12 +69,13 @@ def _learner_config(options: ReplayOptions, model: str) -> OnlineLearnerConfig:
     )
 
 
-def _build_nodes(options: ReplayOptions, model: str, logger: LoggerLike) -> list[NodeInstance]:
-    """Perception, the timestep manager and (with ``learn``) the learner starting from
+def _build_nodes(
+    options: ReplayOptions, perception: Perception, model: str, logger: LoggerLike
+) -> list[NodeInstance]:
+    """``perception``, the timestep manager and (with ``learn``) the learner starting from
     ``model``, ready to run."""
-    perception_cfg = options.perception
     nodes = [
-        NodeInstance(PERCEPTION, perception_cfg, PERCEPTION.build(perception_cfg, logger)),
+        NodeInstance(PERCEPTION, options.perception, perception),
         NodeInstance(
             TIMESTEP_MANAGER,
             options.timestep_manager,
@@ -125,9 +129,9 @@ def replay(
         for topic, typename in sorted(bag.unknown_types().items()):
             logger.warning(f"skipping topic {topic}: unknown message type {typename}")
         model = options.perception.model_path or str(default_model_path())
-        nodes = _build_nodes(options, model, logger)
+        perception = PERCEPTION.build(options.perception, logger)
+        nodes = _build_nodes(options, perception, model, logger)
         options.out.mkdir(parents=True, exist_ok=True)
-        perception = nodes[0].logic
         log = ReplayLog(
             source=str(options.bag),
             storage=bag.storage,

@@ -8,10 +8,19 @@ from typing import Any
 
 from topspark_ros import config
 from topspark_ros.errors import ConfigError
+from topspark_ros.graph.wiring import node_spec
 
 ROS_PARAMETERS = "ros__parameters"
 # rclpy manages these itself; a params file may carry them for every node.
 ROS_ONLY = ("use_sim_time",)
+
+
+def node_config_class(node: str) -> type:
+    """The config dataclass of node ``node``; ConfigError (not ValueError) for an unknown one."""
+    try:
+        return node_spec(node).config
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
 
 
 def node_section(data: Any, node: str, namespace: str = "", source: str = "") -> dict[str, Any]:
@@ -50,9 +59,7 @@ def check_sections(data: Any, nodes: Iterable[str], source: str, namespace: str 
     listed = ", ".join(expected)
     for key in data or {}:
         if key not in expected:
-            raise ConfigError(
-                f"{source}: unknown node section {key!r} (expected one of {listed})"
-            )
+            raise ConfigError(f"{source}: unknown node section {key!r} (expected one of {listed})")
     if not data:
         raise ConfigError(f"{source}: no section for any node (expected one of {listed})")
 
@@ -70,4 +77,11 @@ def load_node_config(
     return config.from_mapping(cls, params, f"{path} [{node}]")
 
 
-__all__ = ["ROS_ONLY", "ROS_PARAMETERS", "check_sections", "load_node_config", "node_section"]
+__all__ = [
+    "ROS_ONLY",
+    "ROS_PARAMETERS",
+    "check_sections",
+    "load_node_config",
+    "node_config_class",
+    "node_section",
+]

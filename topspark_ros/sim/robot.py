@@ -16,7 +16,7 @@ Environments are shown ``environment_s`` each in the order given. After the last
 is true and the last environment is held (frames go on) rather than cycling back: the demo ends
 at ``done``, and returning to an environment already learnt would be another experiment.
 
-The battery is an energy account in joules. ``charge = capacity_wh x 3600 x battery_start`` at
+The battery is an energy account in joules: ``battery_capacity_wh x 3600 x battery_start`` at
 the start; every tick draws ``base_load_w x dt`` and every ``on_result`` draws
 ``classification.energy_j x snn_energy_scale`` (why the scale: ``sim/config.py``); the
 charge stops at 0. A reading reports ``percentage = charge / capacity``, ``voltage`` linear
@@ -87,7 +87,7 @@ class SimRobot:
         datasets: Mapping[str, Dataset] | None = None,
     ) -> None:
         self.config = config
-        scenario = config.scenario()
+        scenario = config.scenario
         names = scenario.environment_names
         if datasets is None:
             data_dir = config.data_dir or None
@@ -97,14 +97,14 @@ class SimRobot:
             name: FrameSource(datasets[name], scenario) for name in dict.fromkeys(names)
         }
         self._throttle = WarningThrottle(logger, 10.0)
-        self._camera = Ticker(config.rate_hz)
-        self._battery = Ticker(config.battery_rate_hz)
+        self._camera = Ticker(scenario.rate_hz)
+        self._battery = Ticker(scenario.battery_rate_hz)
         period = config.environment_period_s
         self._announce = Ticker(1.0 / period) if period > 0 else None
         self._last_ns: int | None = None  # node clock at the last tick
         self._elapsed_ns = 0
         self._index = -1  # environment shown; -1: none yet
-        self._charge_j = config.capacity_j * config.battery_start
+        self._charge_j = scenario.battery_capacity_j * scenario.battery_start
         self._reading_ns: int | None = None  # simulation clock at the last battery reading
         self._interval_snn_j = 0.0  # scaled SNN energy drawn since the last reading
         self.frames = 0
@@ -179,7 +179,7 @@ class SimRobot:
     @property
     def battery_fraction(self) -> float:
         """Charge / capacity, 0..1."""
-        return self._charge_j / self.config.capacity_j
+        return self._charge_j / self.config.scenario.battery_capacity_j
 
     def diagnostics(self) -> DiagnosticStatus:
         """Environment, progress and the battery account, as a diagnostic status."""
@@ -220,7 +220,7 @@ class SimRobot:
 
     def _reading(self, now_ns: int, elapsed_ns: int) -> BatteryReading:
         """The battery state now; the power averages the SNN draw since the last reading."""
-        cfg = self.config
+        cfg = self.config.scenario
         interval_s = (
             0.0 if self._reading_ns is None else (elapsed_ns - self._reading_ns) / NS_PER_S
         )
@@ -228,11 +228,10 @@ class SimRobot:
         self._reading_ns, self._interval_snn_j = elapsed_ns, 0.0
         fraction = self.battery_fraction
         voltage = linear_voltage(fraction, cfg.battery_voltage_full, cfg.battery_voltage_empty)
-        power = cfg.base_load_w + snn_w
+        power = self.config.base_load_w + snn_w
         current = -power / voltage if fraction > 0.0 and power > 0.0 else 0.0
-        capacity_ah = cfg.battery_capacity_wh / cfg.nominal_voltage
         return simulated_state(
-            now_ns, fraction, voltage, current, capacity_ah, cfg.battery_frame_id
+            now_ns, fraction, voltage, current, cfg.battery_capacity_ah, cfg.battery_frame_id
         )
 
 

@@ -35,6 +35,7 @@ from topspark_ros.messages import (
 from topspark_ros.sim.render import RENDER_ENCODINGS, render_frame
 
 SCENARIO_SPLIT = "test"  # scenario images: the split the models never trained on
+_NAMES = ", ".join(DATASETS)
 
 # One scenario message: bag time (ns), topic, ROS type name and the plain value to serialise.
 Message = tuple[int, str, str, object]
@@ -45,10 +46,13 @@ class ScenarioConfig:
     """What a scenario holds: its length, camera, battery, environments and topic names."""
 
     duration_s: float = field(default=300.0, metadata=spec("scenario length (s)", 0.001, 1e6))
-    rate_hz: float = field(default=30.0, metadata=spec("camera frame rate (Hz)", 0.01, 1000.0))
+    rate_hz: float = field(
+        default=30.0,
+        metadata=spec("camera frame rate (Hz); sim_robot ticks every 10 ms", 0.1, 100.0),
+    )
     environments: str = field(
         default="mnist,fashion-mnist",
-        metadata=spec("datasets shown in turn (comma list), equal time each"),
+        metadata=spec(f"datasets shown in turn, equal time each (comma list of {_NAMES})"),
     )
     width: int = field(default=640, metadata=spec("camera image width (px)", 1, 10_000))
     height: int = field(default=480, metadata=spec("camera image height (px)", 1, 10_000))
@@ -73,14 +77,17 @@ class ScenarioConfig:
         default=0.15, metadata=spec("battery charge fraction at the end (linear drain)", 0.0, 1.0)
     )
     battery_rate_hz: float = field(
-        default=2.0, metadata=spec("battery state rate (Hz)", 0.01, 1000.0)
+        default=2.0, metadata=spec("battery state rate (Hz)", 0.01, 100.0)
     )
     battery_noise: float = field(
         default=0.005,
         metadata=spec("noise (std) of the reported charge fraction", 0.0, 0.5),
     )
-    battery_capacity_ah: float = field(
-        default=2.0, metadata=spec("battery capacity (Ah)", 0.001, 10_000.0)
+    battery_capacity_wh: float = field(
+        default=23.1,  # 2 Ah at the nominal 11.55 V
+        metadata=spec(
+            "battery energy when full (Wh); BatteryState gives Ah at the mean voltage", 0.001, 1e5
+        ),
     )
     battery_voltage_full: float = field(
         default=12.6, metadata=spec("battery voltage when full (V); 3S LiPo", 0.1, 1000.0)
@@ -92,7 +99,10 @@ class ScenarioConfig:
         default="battery", metadata=spec("frame_id of the battery states")
     )
     seed: int = field(
-        default=0, metadata=spec("seed of image order, placement and noise", 0, 2**31 - 1)
+        default=0,
+        metadata=spec(
+            "seed of the image order and placement, and of a bag's battery noise", 0, 2**31 - 1
+        ),
     )
     start_time_s: int = field(
         default=1_700_000_000,
@@ -156,6 +166,21 @@ class ScenarioConfig:
     def start_ns(self) -> int:
         """Bag time of the first message (ns since the epoch)."""
         return self.start_time_s * NS_PER_S
+
+    @property
+    def battery_nominal_voltage(self) -> float:
+        """The mean of full and empty voltage (V): converts Wh to the Ah BatteryState reports."""
+        return 0.5 * (self.battery_voltage_full + self.battery_voltage_empty)
+
+    @property
+    def battery_capacity_ah(self) -> float:
+        """The battery capacity (Ah) at the nominal voltage."""
+        return self.battery_capacity_wh / self.battery_nominal_voltage
+
+    @property
+    def battery_capacity_j(self) -> float:
+        """The battery energy when full (J)."""
+        return self.battery_capacity_wh * 3600.0
 
 
 def tick_times(rate_hz: float, duration_ns: int) -> list[int]:

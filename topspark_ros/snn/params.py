@@ -19,6 +19,8 @@ from topspark_ros.errors import ConfigError
 PRESETS = ("tuned", "fashion", "diehl-cook")
 RULES = ("pair", "weight_dependent")
 INHIBITIONS = ("layer", "direct")
+# T, simulation steps per sample: the range every statement of it (configs, flags, commands) uses.
+MIN_TIMESTEPS, MAX_TIMESTEPS = 1, 1000
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,10 @@ class NetworkParams:
 
     n_inputs: int = field(default=784, metadata=spec("input neurons (pixels)", 1, 100_000))
     n_neurons: int = field(default=100, metadata=spec("excitatory neurons (N)", 1, 20_000))
-    timesteps: int = field(default=350, metadata=spec("simulation steps per sample (T)", 1, 1000))
+    timesteps: int = field(
+        default=350,
+        metadata=spec("simulation steps per sample (T)", MIN_TIMESTEPS, MAX_TIMESTEPS),
+    )
     dt: float = field(default=1.0, metadata=spec("simulation step (ms)", 0.01, 10.0))
     input_rate: float = field(
         default=63.75, metadata=spec("Poisson rate of a 255 pixel (Hz); D&C: pixel/4", 0.0, 2000.0)
@@ -151,6 +156,8 @@ def param_names() -> tuple[str, ...]:
 
 __all__ = [
     "INHIBITIONS",
+    "MAX_TIMESTEPS",
+    "MIN_TIMESTEPS",
     "PRESETS",
     "RULES",
     "NetworkParams",

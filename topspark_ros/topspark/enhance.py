@@ -104,22 +104,17 @@ def record_base(extra: MutableMapping[str, str], base: NetworkParams) -> None:
     extra[BASE_PARAMS_KEY] = json.dumps(config.to_mapping(base), sort_keys=True)
 
 
-def params_at(
-    params: NetworkParams, extra: Mapping[str, str], timesteps: int, enhanced: bool
-) -> NetworkParams:
-    """A model's parameters at ``timesteps``: with ``enhanced``, the rules applied to the base
-    parameters recorded at training (else to the model's own); without, only T changes."""
-    if not enhanced:
-        return params.replace(timesteps=timesteps)
-    base = params
-    if BASE_PARAMS_KEY in extra:
-        try:
-            mapping = json.loads(extra[BASE_PARAMS_KEY])
-        except json.JSONDecodeError as err:
-            raise ModelError(f"model extra '{BASE_PARAMS_KEY}' is not JSON ({err.msg})") from err
-        base = config.from_mapping(NetworkParams, mapping, f"model extra '{BASE_PARAMS_KEY}'")
-        base = base.replace(n_inputs=params.n_inputs, n_neurons=params.n_neurons)
-    return enhance(base, timesteps)
+def recorded_base(params: NetworkParams, extra: Mapping[str, str]) -> NetworkParams:
+    """The full-T parameters a model's ``extra`` records (``record_base``), sized as ``params``;
+    ``params`` themselves when none is recorded. ModelError if the record is not valid."""
+    if BASE_PARAMS_KEY not in extra:
+        return params
+    try:
+        mapping = json.loads(extra[BASE_PARAMS_KEY])
+    except json.JSONDecodeError as err:
+        raise ModelError(f"model extra '{BASE_PARAMS_KEY}' is not JSON ({err.msg})") from err
+    base = config.from_mapping(NetworkParams, mapping, f"model extra '{BASE_PARAMS_KEY}'")
+    return base.replace(n_inputs=params.n_inputs, n_neurons=params.n_neurons)
 
 
 __all__ = [
@@ -129,7 +124,7 @@ __all__ = [
     "Rule",
     "enhance",
     "enhanced_values",
-    "params_at",
     "record_base",
+    "recorded_base",
     "reduction",
 ]

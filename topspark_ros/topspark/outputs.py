@@ -6,15 +6,13 @@ write that still fails (disk full) is a one-line TopsparkError naming the file, 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from topspark_ros.errors import TopsparkError
-from topspark_ros.io_utils import atomic_path, atomic_write_bytes
+from topspark_ros.io_utils import atomic_path, atomic_write_bytes, csv_bytes
 
 
 def _write_error(path: Path, err: OSError) -> TopsparkError:
@@ -25,14 +23,11 @@ def _write_error(path: Path, err: OSError) -> TopsparkError:
 def write_rows(
     out_dir: Path, stem: str, fieldnames: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> list[Path]:
-    """Write ``rows`` as ``<stem>.csv`` and ``<stem>.json`` ({"results": rows}) in ``out_dir``."""
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(fieldnames), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    """Write ``rows`` as ``<stem>.csv`` (``io_utils.csv_bytes``) and ``<stem>.json``
+    ({"results": rows}) in ``out_dir``."""
     payload = json.dumps({"results": list(rows)}, indent=1) + "\n"
     files = {
-        out_dir / f"{stem}.csv": text.getvalue().encode(),
+        out_dir / f"{stem}.csv": csv_bytes(fieldnames, rows),
         out_dir / f"{stem}.json": payload.encode(),
     }
     written = []

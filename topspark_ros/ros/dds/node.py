@@ -9,15 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from topspark_ros.graph.runner import NodeRunner
-from topspark_ros.graph.wiring import (
-    DIAGNOSTICS_TOPIC,
-    DIAGNOSTICS_TYPE,
-    NodeSpec,
-    Subscription,
-    qos_of,
-)
+from topspark_ros.graph.spec import DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE, NodeSpec, qos_of
 from topspark_ros.lifeline import DEATH_SIGNAL, exit_now
-from topspark_ros.messages import LoggerLike
+from topspark_ros.messages import DiagnosticStatus, LoggerLike
 from topspark_ros.ros.dds.transport import DdsTransport
 
 FAILURE_POLL_S = 0.2
@@ -30,7 +24,7 @@ class DdsNode:
     def __init__(
         self,
         spec: NodeSpec,
-        config: Any,
+        config: object,
         logger: LoggerLike,
         domain_id: int | None = None,
         namespace: str = "",
@@ -40,29 +34,29 @@ class DdsNode:
         self.transport = DdsTransport(domain_id, namespace, remaps=remaps)
         self._logger = logger
         try:
-            logic = spec.build(config, logger)
+            node = spec.instance(config, logger)
             self._writers = {
                 pub.topic: self.transport.publisher(pub.topic, pub.msgtype, pub.qos)
                 for pub in spec.publications
             }
             self._diagnostics = self.transport.publisher(DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE)
-            self.runner = NodeRunner(spec, config, logic, self._publish, time.time_ns, logger)
+            self.runner = NodeRunner(node, self._publish, time.time_ns, logger)
             for sub in spec.subscriptions:
                 qos, reliability = qos_of(sub, config)
                 self.transport.subscribe(
-                    sub.topic, sub.msgtype, self._deliver(sub), qos, reliability, into=sub.plain
+                    sub.topic, sub.msgtype, self._deliver(sub.topic), qos, reliability, sub.data
                 )
         except BaseException:
             self.transport.close()
             raise
 
-    def _deliver(self, sub: Subscription) -> Callable[[Any], None]:
-        """The DDS callback of ``sub``: hand the converted data to the runner."""
-        return lambda data: self.runner.handle(sub, data)
+    def _deliver(self, topic: str) -> Callable[[object], None]:
+        """The DDS callback of ``topic``: hand the converted data to the runner."""
+        return lambda data: self.runner.handle(topic, data)
 
-    def _publish(self, topic: str, data: Any) -> None:
+    def _publish(self, topic: str, data: object) -> None:
         """Write ``data`` on ``topic``; diagnostics go out as a one-status DiagnosticArray."""
-        if topic == DIAGNOSTICS_TOPIC:
+        if isinstance(data, DiagnosticStatus):
             array = self.transport.converter.diagnostic_array([data], time.time_ns())
             self._diagnostics.publish(array)
         else:
@@ -80,7 +74,7 @@ class DdsNode:
 
 def run_dds_node(
     spec: NodeSpec,
-    config: Any,
+    config: object,
     domain_id: int | None,
     namespace: str,
     logger: LoggerLike,

@@ -10,7 +10,6 @@ worker died.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
 from collections.abc import Callable, Mapping
@@ -22,6 +21,7 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.utilities import remove_ros_args
 
+from topspark_ros.config import to_mapping
 from topspark_ros.graph.wiring import NodeSpec, node_spec
 from topspark_ros.ros.rclpy.node import SUCCESS, TopsparkNode
 
@@ -52,9 +52,7 @@ def run_rclpy_node(
     """Run ``spec``'s node with parameters from an already loaded ``config`` dataclass;
     ``remaps`` and ``log_level`` (debug, info, warning, error) become rclpy's own
     ``--ros-args -r FROM:=TO --log-level L``; ``domain_id`` None: ``$ROS_DOMAIN_ID`` or 0."""
-    overrides = [
-        Parameter(f.name, value=getattr(config, f.name)) for f in dataclasses.fields(config)
-    ]
+    overrides = [Parameter(name, value=value) for name, value in to_mapping(config).items()]
     ros_args = [arg for rule in (remaps or {}).items() for arg in ("-r", ":=".join(rule))]
     if log_level is not None:
         ros_args += ["--log-level", ROS_LOG_LEVELS.get(log_level, log_level)]

@@ -1,4 +1,4 @@
-"""One ``wiring.NodeSpec`` as an rclpy lifecycle node; the logic runs in a ``NodeRunner``.
+"""One ``graph.spec.NodeSpec`` as an rclpy lifecycle node; the logic runs in a ``NodeRunner``.
 
 Parameters are declared in ``__init__``; ``on_configure`` builds the logic (model load and JIT
 warm-up) and the publishers; ``on_activate`` subscribes and starts the worker; the other
@@ -18,11 +18,12 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 
 from topspark_ros.errors import TopsparkError, TransportError
 from topspark_ros.graph.runner import NodeRunner
-from topspark_ros.graph.wiring import (
+from topspark_ros.graph.spec import (
     DIAGNOSTICS_TOPIC,
     DIAGNOSTICS_TYPE,
+    NodeInstance,
     NodeSpec,
-    Subscription,
+    Topic,
     qos_of,
 )
 from topspark_ros.messages import DiagnosticStatus
@@ -59,7 +60,7 @@ class TopsparkNode(LifecycleNode):
         self.spec = spec
         # Names chosen not to shadow rclpy.Node's own attributes (_publishers, _subscriptions).
         self._converter = rclpy_converter()
-        self._logic: tuple[Any, Any] | None = None  # (config, logic) from on_configure
+        self._instance: NodeInstance | None = None  # config and logic, from on_configure
         self._runner: NodeRunner | None = None  # a new one per activation
         self._outputs: dict[str, tuple[Any, str]] = {}
         self._inputs: list[Any] = []
@@ -84,7 +85,7 @@ class TopsparkNode(LifecycleNode):
         """Build the logic from the parameters (model load, JIT warm-up) and the publishers."""
         try:
             config = params.load(self, self.spec.config)
-            self._logic = (config, self.spec.build(config, self.get_logger()))
+            self._instance = self.spec.instance(config, self.get_logger())
             for pub in self.spec.publications:
                 self._advertise(pub.topic, pub.msgtype, ros_qos(*qos_of(pub, config)))
             self._advertise(DIAGNOSTICS_TOPIC, DIAGNOSTICS_TYPE, ros_qos("default"))
@@ -101,22 +102,20 @@ class TopsparkNode(LifecycleNode):
 
     def on_activate(self, state: Any) -> Any:
         """Activate the publishers, subscribe and start the worker."""
-        if self._logic is None:
+        node = self._instance
+        if node is None:
             return FAILURE
         result = super().on_activate(state)
         if result != SUCCESS:
             return result
-        config, logic = self._logic
-        self._runner = NodeRunner(
-            self.spec, config, logic, self._publish, self.now_ns, self.get_logger()
-        )
+        self._runner = NodeRunner(node, self._publish, self.now_ns, self.get_logger())
         for sub in self.spec.subscriptions:
             self._inputs.append(
                 self.create_subscription(
                     message_class(sub.msgtype),
                     sub.topic,
                     self._receiver(sub),
-                    ros_qos(*qos_of(sub, config)),
+                    ros_qos(*qos_of(sub, node.config)),
                 )
             )
         self._runner.start()
@@ -151,7 +150,7 @@ class TopsparkNode(LifecycleNode):
             self.destroy_lifecycle_publisher(publisher)
         self._outputs.clear()
         self._runner = None
-        self._logic = None
+        self._instance = None
 
     # --- data in and out -------------------------------------------------------------------
 
@@ -168,24 +167,23 @@ class TopsparkNode(LifecycleNode):
             self.destroy_subscription(subscription)
         self._inputs.clear()
 
-    def _receiver(self, sub: Subscription) -> Callable[[Any], None]:
+    def _receiver(self, sub: Topic) -> Callable[[Any], None]:
         """The callback of ``sub``: message -> plain data -> the logic's handler."""
-        into = sub.plain
 
         def receive(message: Any) -> None:
             runner = self._runner
             if runner is None:
                 return
             try:
-                data: Any = self._converter.from_message(message, sub.msgtype, into)
+                data = self._converter.from_message(message, sub.msgtype, sub.data)
             except TransportError as err:
                 self.get_logger().warning(f"{sub.topic}: {err}")
                 return
-            runner.handle(sub, data)
+            runner.handle(sub.topic, data)
 
         return receive
 
-    def _publish(self, topic: str, data: Any) -> None:
+    def _publish(self, topic: str, data: object) -> None:
         """Publish plain ``data`` on ``topic`` (a DiagnosticStatus goes into a DiagnosticArray)."""
         entry = self._outputs.get(topic)
         if entry is None:

@@ -1,7 +1,8 @@
 """ROS parameters from a config dataclass: descriptors with ranges, and run-time validation.
 
-One parameter per field, declared with the field's default (so its ROS type), a description with
-the range, and an integer or floating-point range from the field's ``spec``. Values are checked
+One parameter per config parameter (``config.config_fields``: a nested config's fields stay flat),
+declared with the config's default (so its ROS type), a description with the range, and an
+integer or floating-point range from the field's ``spec``. Values are checked
 again with ``topspark_ros.config`` (choices, cross-field rules) in the set-parameters callback.
 """
 
@@ -19,9 +20,8 @@ from rcl_interfaces.msg import (
     SetParametersResult,
 )
 
-from topspark_ros.config import from_mapping
+from topspark_ros.config import config_fields, field_kind, field_note, from_mapping, to_mapping
 from topspark_ros.errors import ConfigError
-from topspark_ros.ros.launch_support import field_kind, field_note
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 APPLIED_ON = "applied on the next configure transition"
@@ -55,15 +55,15 @@ def descriptor(field: dataclasses.Field[Any]) -> Any:
 
 
 def declare(node: Any, config_class: type) -> None:
-    """Declare one parameter per field of ``config_class`` on ``node`` (overrides apply)."""
-    defaults = config_class()
-    for field in dataclasses.fields(config_class):
-        node.declare_parameter(field.name, getattr(defaults, field.name), descriptor(field))
+    """Declare one parameter per parameter of ``config_class`` on ``node`` (overrides apply)."""
+    defaults = to_mapping(config_class())
+    for field in config_fields(config_class):
+        node.declare_parameter(field.name, defaults[field.name], descriptor(field))
 
 
 def current(node: Any, config_class: type) -> dict[str, Any]:
     """The node's current value of every parameter of ``config_class``."""
-    return {f.name: node.get_parameter(f.name).value for f in dataclasses.fields(config_class)}
+    return {f.name: node.get_parameter(f.name).value for f in config_fields(config_class)}
 
 
 def load(node: Any, config_class: type, changes: Mapping[str, Any] | None = None) -> Any:
@@ -74,7 +74,7 @@ def load(node: Any, config_class: type, changes: Mapping[str, Any] | None = None
 
 def validate(node: Any, config_class: type, parameters: list[Any]) -> Any:
     """A ``SetParametersResult``: the whole config with the proposed values must be valid."""
-    names = {f.name for f in dataclasses.fields(config_class)}
+    names = {f.name for f in config_fields(config_class)}
     changes = {p.name: p.value for p in parameters if p.name in names}
     if not changes:
         return SetParametersResult(successful=True)
