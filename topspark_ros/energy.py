@@ -311,9 +311,11 @@ def memory_bytes(params: NetworkParams) -> int:
     weights float32 [n_inputs, N] + theta float32 [N] + assignments int16 [N]
     + float32 state [5, N] (exc and inh potentials, input current, post trace, threshold)
     + int32 state [6, max(N, n_inputs)] (refractory counters, spike lists, last input spike
-    times, active inputs), as ``kernels.run_batch`` allocates. The encoder's spike buffers
-    (sized for the worst case n_inputs x T) are a simulator artefact and are not counted, nor
-    is training's lazy normalisation state (float32 [7, N] + float64 [N], 36 B per neuron).
+    times, active inputs): the state any implementation keeps. The simulator's own scratch is
+    not counted: the rows ``kernels.run_batch`` adds for its event-driven shortcuts (held
+    potentials F_HELD, the lists I_FIRED and I_REFRACTORY), the encoder's spike buffers (sized
+    for the worst case n_inputs x T), and training's lazy normalisation state (float32 [7, N]
+    + float64 [N], 36 B per neuron).
     """
     n_in, n = params.n_inputs, params.n_neurons
     return 4 * n_in * n + 4 * n + 2 * n + 4 * 5 * n + 4 * 6 * max(n, n_in)

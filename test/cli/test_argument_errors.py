@@ -9,7 +9,6 @@ import importlib
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 import weakref
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from signalled_run import train_until_signalled
 
 from topspark_ros.cli import args as argtypes
 from topspark_ros.cli.main import main, run
@@ -262,28 +262,9 @@ def test_other_errors_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) -> N
         main(["bench"])
 
 
-# Ctrl-C (a real SIGINT, sent by the process to itself from a timer) a given time after the entry
-# point starts: during the imports of numpy/numba/the commands, or during the command.
-CHILD = """
-import os, signal, sys
-from topspark_ros.cli.main import run
-signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
-signal.setitimer(signal.ITIMER_REAL, float(sys.argv.pop(1)))
-run()
-"""
-
-
+# Ctrl-C: a real SIGINT, during the imports of numpy/numba/the commands, or during the command.
 @pytest.mark.parametrize("after_s", [0.01, 0.1, 0.4, 1.5])
 def test_ctrl_c_early_in_a_real_process(tmp_path: Path, after_s: float) -> None:
-    out = tmp_path / "model.npz"
-    argv = ["train", "--embedded", "--epochs", "1000", "--no-eval", "--out", str(out)]
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(after_s), *argv],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    proc = train_until_signalled(tmp_path, signal.SIGINT, after_s)
     assert (proc.returncode, proc.stderr) == (130, "error: interrupted\n")
     assert list(tmp_path.iterdir()) == []

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from idx_datasets import write_data_root
+from sample_files import files_in, write_stand_in_samples
 
 from topspark_ros.cli.main import main
-from topspark_ros.data.idx import write_idx
 from topspark_ros.data.sample import read_sample
 
 
@@ -22,17 +23,7 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def data_root(tmp_path: Path) -> Path:
     """Tiny ``mnist`` and ``fashion-mnist`` datasets (30 train, 20 test, gzip IDX)."""
-    root = tmp_path / "datasets"
-    rng = np.random.default_rng(0)
-    for name in ("mnist", "fashion-mnist"):
-        (root / name).mkdir(parents=True)
-        for prefix, n in (("train", 30), ("t10k", 20)):
-            images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-            write_idx(root / name / f"{prefix}-images-idx3-ubyte.gz", images)
-            write_idx(
-                root / name / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n, dtype=np.uint8) % 10
-            )
-    return root
+    return write_data_root(tmp_path / "datasets")
 
 
 def test_make_sample(data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,20 +52,6 @@ def test_make_sample_rejects_negative_counts(capsys: pytest.CaptureFixture[str])
     assert "must be a positive integer, got -5" in capsys.readouterr().err
 
 
-def _shipped_like(out: Path) -> dict[str, bytes]:
-    """Put two sample files in ``out`` (stand-ins for the shipped ones); their bytes by name."""
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"mnist.npz": b"shipped mnist sample", "fashion-mnist.npz": b"shipped fashion"}
-    for name, data in files.items():
-        (out / name).write_bytes(data)
-    return files
-
-
-def _contents(out: Path) -> dict[str, bytes]:
-    """Every file in ``out`` (hidden temporary files included) by name."""
-    return {p.name: p.read_bytes() for p in out.iterdir()}
-
-
 @pytest.mark.parametrize(
     ("extra", "code", "message"),
     [
@@ -93,7 +70,7 @@ def test_make_sample_failure_keeps_the_files(
 ) -> None:
     """Issue 16, defect 4: a failed make-sample leaves every sample file byte-identical."""
     out = tmp_path / "sample"
-    before = _shipped_like(out)
+    before = write_stand_in_samples(out)
     argv = ["make-sample", "--data-dir", str(data_root), "--out", str(out), *extra]
     if code == 2:
         with pytest.raises(SystemExit) as info:
@@ -104,7 +81,7 @@ def test_make_sample_failure_keeps_the_files(
     err = capsys.readouterr().err
     assert err.startswith(message) and "Traceback" not in err
     assert [line for line in err.splitlines() if line.startswith("error:")] == err.splitlines()[:1]
-    assert _contents(out) == before
+    assert files_in(out) == before
 
 
 def test_make_sample_with_one_dataset_missing_writes_nothing(
@@ -114,12 +91,12 @@ def test_make_sample_with_one_dataset_missing_writes_nothing(
     for path in (data_root / "fashion-mnist").iterdir():
         path.unlink()
     out = tmp_path / "sample"
-    before = _shipped_like(out)
+    before = write_stand_in_samples(out)
     argv = ["make-sample", "--data-dir", str(data_root), "--out", str(out), "--train", "10"]
     assert main([*argv, "--test", "10"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "fashion-mnist" in err and err.count("\n") == 1
-    assert _contents(out) == before
+    assert files_in(out) == before
 
 
 def test_download(data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -95,76 +95,47 @@ class Case:
         return [a.format(w=work, bag=bag, results=results) for a in self.argv]
 
 
+# What the error line says about --out, by what is wrong with the path.
+IS_A_FILE = "error: --out is an existing file, expected a directory"
+IS_A_DIRECTORY = "error: --out is an existing directory, expected a file"
+READ_ONLY = "error: --out cannot be written: the directory is read-only"
+IN_READ_ONLY = "error: --out cannot be written: directory"
+UNDER_A_FILE = "error: --out cannot be created:"
+
 CASES = {
     # sweep and sensitivity wrote their results into a file path after all the training
-    "sweep-out-file": Case(
-        (*SWEEP, "--out", "{w}/f"), "error: --out is an existing file, expected a directory"
-    ),
-    "sweep-out-in-read-only": Case(
-        (*SWEEP, "--out", "{w}/ro/sweep"), "error: --out cannot be written: directory"
-    ),
-    "sensitivity-out-file": Case(
-        (*SENSITIVITY, "--out", "{w}/f"), "error: --out is an existing file, expected a directory"
-    ),
-    "sensitivity-out-under-a-file": Case(
-        (*SENSITIVITY, "--out", "{w}/f/sens"), "error: --out cannot be created:"
-    ),
-    "reproduce-out-file": Case(
-        ("reproduce", "--quick", "--out", "{w}/f"),
-        "error: --out is an existing file, expected a directory",
-    ),
-    "reproduce-out-read-only": Case(
-        ("reproduce", "--quick", "--out", "{w}/ro"),
-        "error: --out cannot be written: the directory is read-only",
-    ),
+    "sweep-out-file": Case((*SWEEP, "--out", "{w}/f"), IS_A_FILE),
+    "sweep-out-in-read-only": Case((*SWEEP, "--out", "{w}/ro/sweep"), IN_READ_ONLY),
+    "sensitivity-out-file": Case((*SENSITIVITY, "--out", "{w}/f"), IS_A_FILE),
+    "sensitivity-out-under-a-file": Case((*SENSITIVITY, "--out", "{w}/f/sens"), UNDER_A_FILE),
+    "reproduce-out-file": Case(("reproduce", "--quick", "--out", "{w}/f"), IS_A_FILE),
+    "reproduce-out-read-only": Case(("reproduce", "--quick", "--out", "{w}/ro"), READ_ONLY),
     "latency-out-directory": Case(
-        ("latency", "--neurons", "10", "--out", "{w}/d"),
-        "error: --out is an existing directory, expected a file",
+        ("latency", "--neurons", "10", "--out", "{w}/d"), IS_A_DIRECTORY
     ),
     "latency-log-dir-file": Case(
         ("latency", "--neurons", "10", "--log-dir", "{w}/f"),
         "error: --log-dir is an existing file, expected a directory",
     ),
-    "replay-out-read-only": Case(
-        ("replay", "{bag}", "--out", "{w}/ro"),
-        "error: --out cannot be written: the directory is read-only",
-    ),
-    "replay-out-in-read-only": Case(
-        ("replay", "{bag}", "--out", "{w}/ro/replay"),
-        "error: --out cannot be written: directory",
-    ),
-    "replay-out-file": Case(
-        ("replay", "{bag}", "--out", "{w}/f"),
-        "error: --out is an existing file, expected a directory",
-    ),
-    "train-out-directory": Case(
-        (*TRAIN, "--out", "{w}/d.npz"), "error: --out is an existing directory, expected a file"
-    ),
-    "train-out-under-a-file": Case(
-        (*TRAIN, "--out", "{w}/f/model.npz"), "error: --out cannot be created:"
-    ),
-    "train-out-read-only": Case(
-        (*TRAIN, "--out", "{w}/ro/model.npz"), "error: --out cannot be written: directory"
-    ),
+    "replay-out-read-only": Case(("replay", "{bag}", "--out", "{w}/ro"), READ_ONLY),
+    "replay-out-in-read-only": Case(("replay", "{bag}", "--out", "{w}/ro/replay"), IN_READ_ONLY),
+    "replay-out-file": Case(("replay", "{bag}", "--out", "{w}/f"), IS_A_FILE),
+    "train-out-directory": Case((*TRAIN, "--out", "{w}/d.npz"), IS_A_DIRECTORY),
+    "train-out-under-a-file": Case((*TRAIN, "--out", "{w}/f/model.npz"), UNDER_A_FILE),
+    "train-out-read-only": Case((*TRAIN, "--out", "{w}/ro/model.npz"), IN_READ_ONLY),
     "profile-out-read-only": Case(
-        ("profile", "{results}", "--out", "{w}/ro/profile.yaml"),
-        "error: --out cannot be written: directory",
+        ("profile", "{results}", "--out", "{w}/ro/profile.yaml"), IN_READ_ONLY
     ),
-    "profile-out-directory": Case(
-        ("profile", "{results}", "--out", "{w}/d"),
-        "error: --out is an existing directory, expected a file",
-    ),
+    "profile-out-directory": Case(("profile", "{results}", "--out", "{w}/d"), IS_A_DIRECTORY),
     "make-bag-in-read-only": Case(
         ("make-bag", "{w}/ro/bag", *TINY_BAG, "--embedded"),
         "error: OUT cannot be written: directory",
     ),
     "make-sample-out-read-only": Case(
-        ("make-sample", "--out", "{w}/ro", "--train", "10", "--test", "10"),
-        "error: --out cannot be written: the directory is read-only",
+        ("make-sample", "--out", "{w}/ro", "--train", "10", "--test", "10"), READ_ONLY
     ),
     "make-sample-out-file": Case(
-        ("make-sample", "--out", "{w}/f", "--train", "10", "--test", "10"),
-        "error: --out is an existing file, expected a directory",
+        ("make-sample", "--out", "{w}/f", "--train", "10", "--test", "10"), IS_A_FILE
     ),
     "download-dest-file": Case(
         ("download", "mnist", "--dest", "{w}/f", "--base-url", "http://127.0.0.1:9/"),

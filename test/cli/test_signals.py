@@ -8,28 +8,17 @@ import ctypes
 import importlib
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from signalled_run import train_until_signalled
 
 from topspark_ros.cli.main import _Interrupts, main
 from topspark_ros.errors import Interrupted, stop_exit_code, stop_reason
 
 main_module = importlib.import_module("topspark_ros.cli.main")  # the module, not the function
 
-# The signal (a real one, sent by the process to itself from a timer) a given time after the
-# entry point starts: during the imports of numpy/numba/the commands, or during the command.
-CHILD = """
-import os, signal, sys
-from topspark_ros.cli.main import run
-signum, after_s = int(sys.argv.pop(1)), float(sys.argv.pop(1))
-signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signum))
-signal.setitimer(signal.ITIMER_REAL, after_s)
-run()
-"""
 SIGNALS = {
     "SIGTERM": (signal.SIGTERM, 143, "error: stopped by SIGTERM\n"),
     "SIGHUP": (signal.SIGHUP, 129, "error: stopped by SIGHUP\n"),
@@ -41,16 +30,7 @@ SIGNALS = {
 def test_a_stop_signal_is_one_line_and_leaves_nothing(
     tmp_path: Path, signum: int, code: int, line: str, after_s: float
 ) -> None:
-    out = tmp_path / "model.npz"
-    argv = ["train", "--embedded", "--epochs", "1000", "--no-eval", "--out", str(out)]
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(int(signum)), str(after_s), *argv],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    proc = train_until_signalled(tmp_path, signum, after_s)
     assert (proc.returncode, proc.stderr) == (code, line)
     assert list(tmp_path.iterdir()) == []
 

@@ -77,7 +77,18 @@ def test_bench_prints_a_row_per_configuration(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out.splitlines()
     rows = [line.split() for line in out[1:-1]]
     assert [r[:2] for r in rows] == [["5", "10"], ["8", "10"]]
-    assert all(float(r[2]) > 0 and float(r[3]) > 0 for r in rows)
+    # train/s, infer/s, the floor kernel's train/s and infer/s, and the network's % of them
+    assert out[0].split()[2:8] == [
+        "train/s",
+        "infer/s",
+        "floor-train/s",
+        "floor-infer/s",
+        "train%",
+        "infer%",
+    ]
+    assert all(len(r) == 8 and all(float(x) > 0 for x in r[2:]) for r in rows)
+    for r in rows:
+        assert float(r[6]) == pytest.approx(100 * float(r[2]) / float(r[4]), abs=1.0, rel=0.02)
     assert out[-1] == "bench done: 2 configurations"
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from idx_datasets import N_TEST, N_TRAIN, write_dataset, write_split
 
 from topspark_ros.data import datasets
 from topspark_ros.data.datasets import Dataset, load_dataset, resolve_data_dir, user_cache_dir
@@ -15,8 +15,6 @@ from topspark_ros.data.idx import write_idx
 from topspark_ros.errors import DataError
 
 SHARED = datasets.developer_data_dir()
-N_TRAIN, N_TEST = 30, 20  # the sizes conftest.write_dataset uses
-Writer = Callable[..., Any]
 
 
 @pytest.fixture
@@ -90,8 +88,8 @@ def test_load_split(data_root: Path, split: str, n: int) -> None:
     np.testing.assert_array_equal(data.labels, np.arange(n) % 10)
 
 
-def test_load_plain_files_and_limit(tmp_path: Path, dataset_writer: Writer) -> None:
-    dataset_writer(tmp_path, "fashion-mnist", suffix="")
+def test_load_plain_files_and_limit(tmp_path: Path) -> None:
+    write_dataset(tmp_path, "fashion-mnist", suffix="")
     data = load_dataset("fashion-mnist", "train", tmp_path, limit=7)
     assert len(data) == 7
     full = load_dataset("fashion-mnist", "train", tmp_path)
@@ -142,35 +140,35 @@ def test_missing_dataset_dir(tmp_path: Path) -> None:
         load_dataset("mnist", "train", tmp_path)
 
 
-def test_missing_file(tmp_path: Path, split_writer: Writer) -> None:
-    split_writer(tmp_path / "mnist", "train", 10, seed=0)
+def test_missing_file(tmp_path: Path) -> None:
+    write_split(tmp_path / "mnist", "train", 10, seed=0)
     with pytest.raises(DataError, match=r"mnist/t10k-images-idx3-ubyte\[\.gz\]: no such file"):
         load_dataset("mnist", "test", tmp_path)
 
 
-def test_wrong_image_shape(tmp_path: Path, split_writer: Writer) -> None:
-    split_writer(tmp_path / "mnist", "train", 10, seed=0)
+def test_wrong_image_shape(tmp_path: Path) -> None:
+    write_split(tmp_path / "mnist", "train", 10, seed=0)
     write_idx(tmp_path / "mnist" / "train-images-idx3-ubyte.gz", np.zeros((10, 28, 27), np.uint8))
     with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: expected images of shape"):
         load_dataset("mnist", "train", tmp_path)
 
 
-def test_wrong_label_shape(tmp_path: Path, split_writer: Writer) -> None:
-    split_writer(tmp_path / "mnist", "train", 10, seed=0)
+def test_wrong_label_shape(tmp_path: Path) -> None:
+    write_split(tmp_path / "mnist", "train", 10, seed=0)
     write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", np.zeros((10, 1), np.uint8))
     with pytest.raises(DataError, match=r"train-labels-idx1-ubyte.gz: expected labels of shape"):
         load_dataset("mnist", "train", tmp_path)
 
 
-def test_count_mismatch(tmp_path: Path, split_writer: Writer) -> None:
-    split_writer(tmp_path / "mnist", "train", 10, seed=0)
+def test_count_mismatch(tmp_path: Path) -> None:
+    write_split(tmp_path / "mnist", "train", 10, seed=0)
     write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", np.zeros(9, np.uint8))
     with pytest.raises(DataError, match=r"labels-idx1-ubyte.gz: 9 labels for 10 images"):
         load_dataset("mnist", "train", tmp_path)
 
 
-def test_label_out_of_range(tmp_path: Path, split_writer: Writer) -> None:
-    split_writer(tmp_path / "mnist", "test", 10, seed=0)
+def test_label_out_of_range(tmp_path: Path) -> None:
+    write_split(tmp_path / "mnist", "test", 10, seed=0)
     write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz", np.full(10, 10, np.uint8))
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: label 10 out of range 0..9"):
         load_dataset("mnist", "test", tmp_path)

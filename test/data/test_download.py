@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import gzip
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from idx_datasets import write_dataset
 
 from topspark_ros.data.datasets import load_dataset
 from topspark_ros.data.download import MIRRORS, download_dataset, file_url, remote_files
@@ -34,10 +35,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def mirror(tmp_path: Path, dataset_writer: Callable[..., Path]) -> Iterator[tuple[str, Path]]:
+def mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A loopback HTTP server on 127.0.0.1 serving ``<root>/mnist/``; yields (url, root)."""
     root = tmp_path / "mirror"
-    dataset_writer(root, "mnist")
+    write_dataset(root, "mnist")
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(
@@ -155,8 +156,8 @@ def test_unreachable_server(tmp_path: Path) -> None:
     assert list((tmp_path / "mnist").iterdir()) == []
 
 
-def test_file_mirror(tmp_path: Path, dataset_writer: Callable[..., Path]) -> None:
-    source = dataset_writer(tmp_path / "src", "fashion-mnist")
+def test_file_mirror(tmp_path: Path) -> None:
+    source = write_dataset(tmp_path / "src", "fashion-mnist")
     target = download_dataset("fashion-mnist", tmp_path / "dest", base_url=source.as_uri())
     assert sorted(p.name for p in target.iterdir()) == sorted(FILES)
 

@@ -49,55 +49,74 @@ def test_directory_is_not_a_file(tmp_path: Path) -> None:
         read_idx(tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        (b"", r"truncated header: expected at least 4 bytes, found 0"),
-        (b"\x00\x00\x08", r"truncated header: expected at least 4 bytes, found 3"),
-        (b"\x00\x00\x08\x03\x00\x00\x00\x02", r"truncated header: expected 16 bytes, found 8"),
-    ],
-)
-def test_truncated_header(tmp_path: Path, data: bytes, message: str) -> None:
-    path = tmp_path / "f-idx3-ubyte"
+def _with_magic(header: bytes) -> bytes:
+    """A file starting with the magic ``header``, then four sizes of 1 and one byte."""
+    return header + struct.pack(">I", 1) * 4 + b"\x00"
+
+
+_TEN = encode_idx(np.zeros(10, dtype=np.uint8))
+_TWO_IMAGES = encode_idx(np.zeros((2, 28, 28), dtype=np.uint8))
+
+# Each malformed file: its name, its bytes and what the error says.
+MALFORMED = {
+    "empty": (
+        "f-idx3-ubyte",
+        b"",
+        r"f-idx3-ubyte: truncated header: expected at least 4 bytes, found 0",
+    ),
+    "short-magic": (
+        "f-idx3-ubyte",
+        b"\x00\x00\x08",
+        r"f-idx3-ubyte: truncated header: expected at least 4 bytes, found 3",
+    ),
+    "short-sizes": (
+        "f-idx3-ubyte",
+        b"\x00\x00\x08\x03\x00\x00\x00\x02",
+        r"f-idx3-ubyte: truncated header: expected 16 bytes, found 8",
+    ),
+    "truncated-payload": (
+        "f-idx3-ubyte",
+        _TWO_IMAGES[:-100],
+        r"truncated: expected 1568 bytes of data, found 1468",
+    ),
+    "truncated-payload-in-gzip": (
+        "f-idx1-ubyte.gz",
+        gzip.compress(_TEN[:-3]),
+        r"f-idx1-ubyte.gz: truncated: expected 10 bytes",
+    ),
+    "trailing-garbage": (
+        "f-idx1-ubyte",
+        _TEN + b"xyz",
+        r"trailing garbage: 3 bytes after 10 bytes of data",
+    ),
+    "not-idx": (
+        "f-idx1-ubyte",
+        _with_magic(b"\x01\x00\x08\x01"),
+        r"wrong magic 01000801: not an IDX file",
+    ),
+    "zip": ("f-idx1-ubyte", _with_magic(b"PK\x03\x04"), r"wrong magic 504b0304"),
+    "type-code": (
+        "f-idx1-ubyte",
+        _with_magic(b"\x00\x00\x0d\x01"),
+        r"wrong magic: unsupported type code 0x0d",
+    ),
+    "no-dimensions": (
+        "f-idx1-ubyte",
+        _with_magic(b"\x00\x00\x08\x00"),
+        r"wrong magic: 0 dimensions",
+    ),
+    "four-dimensions": (
+        "f-idx1-ubyte",
+        _with_magic(b"\x00\x00\x08\x04"),
+        r"wrong magic: 4 dimensions",
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "data", "message"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_file(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    path = tmp_path / name
     path.write_bytes(data)
-    with pytest.raises(DataError, match=rf"f-idx3-ubyte: {message}"):
-        read_idx(path)
-
-
-def test_truncated_payload(tmp_path: Path) -> None:
-    path = tmp_path / "f-idx3-ubyte"
-    path.write_bytes(encode_idx(np.zeros((2, 28, 28), dtype=np.uint8))[:-100])
-    with pytest.raises(DataError, match=r"truncated: expected 1568 bytes of data, found 1468"):
-        read_idx(path)
-
-
-def test_truncated_payload_in_gzip(tmp_path: Path) -> None:
-    path = tmp_path / "f-idx1-ubyte.gz"
-    path.write_bytes(gzip.compress(encode_idx(np.zeros(10, dtype=np.uint8))[:-3]))
-    with pytest.raises(DataError, match=r"f-idx1-ubyte.gz: truncated: expected 10 bytes"):
-        read_idx(path)
-
-
-def test_trailing_garbage(tmp_path: Path) -> None:
-    path = tmp_path / "f-idx1-ubyte"
-    path.write_bytes(encode_idx(np.zeros(10, dtype=np.uint8)) + b"xyz")
-    with pytest.raises(DataError, match=r"trailing garbage: 3 bytes after 10 bytes of data"):
-        read_idx(path)
-
-
-@pytest.mark.parametrize(
-    ("header", "message"),
-    [
-        (b"\x01\x00\x08\x01", r"wrong magic 01000801: not an IDX file"),
-        (b"PK\x03\x04", r"wrong magic 504b0304"),
-        (b"\x00\x00\x0d\x01", r"wrong magic: unsupported type code 0x0d"),
-        (b"\x00\x00\x08\x00", r"wrong magic: 0 dimensions"),
-        (b"\x00\x00\x08\x04", r"wrong magic: 4 dimensions"),
-    ],
-)
-def test_wrong_magic(tmp_path: Path, header: bytes, message: str) -> None:
-    path = tmp_path / "f-idx1-ubyte"
-    path.write_bytes(header + struct.pack(">I", 1) * 4 + b"\x00")
     with pytest.raises(DataError, match=message):
         read_idx(path)
 

@@ -9,11 +9,13 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from idx_datasets import write_split
+from sample_files import files_in, write_stand_in_samples
 
 import topspark_ros
 from topspark_ros.data import sample
@@ -186,48 +188,32 @@ def test_load_sample_from_a_zip(tmp_path: Path) -> None:
 # Issue 16, defect 4: everything is checked and read before anything is written.
 
 
-def _old_files(out: Path) -> dict[str, bytes]:
-    """Two stand-in sample files in ``out``; their bytes by name."""
-    out.mkdir(parents=True, exist_ok=True)
-    old = {"mnist.npz": b"old mnist", "fashion-mnist.npz": b"old fashion"}
-    for name, data in old.items():
-        (out / name).write_bytes(data)
-    return old
-
-
-def _files(out: Path) -> dict[str, bytes]:
-    """Every file in ``out``, hidden temporary ones included, by name."""
-    return {p.name: p.read_bytes() for p in out.iterdir()}
-
-
 @pytest.mark.parametrize(("n_train", "n_test"), [(0, 10), (10, 0), (-1, 10)])
 def test_make_sample_needs_samples(
     data_root: Path, tmp_path: Path, n_train: int, n_test: int
 ) -> None:
-    old = _old_files(tmp_path / "out")
+    old = write_stand_in_samples(tmp_path / "out")
     with pytest.raises(DataError, match=r"^sample sizes must be >= 1, got train="):
         make_sample(tmp_path / "out", data_root, n_train=n_train, n_test=n_test)
-    assert _files(tmp_path / "out") == old
+    assert files_in(tmp_path / "out") == old
 
 
-def test_make_sample_reads_every_dataset_first(
-    data_root: Path, tmp_path: Path, split_writer: Callable[..., None]
-) -> None:
+def test_make_sample_reads_every_dataset_first(data_root: Path, tmp_path: Path) -> None:
     """fashion-mnist has too few of a class: mnist.npz, which could be made, is not replaced."""
-    split_writer(data_root / "fashion-mnist", "test", 5, seed=9)
-    old = _old_files(tmp_path / "out")
+    write_split(data_root / "fashion-mnist", "test", 5, seed=9)
+    old = write_stand_in_samples(tmp_path / "out")
     with pytest.raises(DataError, match=r"fashion-mnist test split: class 5 has only 0 samples"):
         make_sample(tmp_path / "out", data_root, n_train=10, n_test=10)
-    assert _files(tmp_path / "out") == old
+    assert files_in(tmp_path / "out") == old
 
 
 def test_make_sample_missing_second_dataset(data_root: Path, tmp_path: Path) -> None:
     for path in (data_root / "fashion-mnist").iterdir():
         path.unlink()
-    old = _old_files(tmp_path / "out")
+    old = write_stand_in_samples(tmp_path / "out")
     with pytest.raises(DataError, match="fashion-mnist"):
         make_sample(tmp_path / "out", data_root, n_train=10, n_test=10)
-    assert _files(tmp_path / "out") == old
+    assert files_in(tmp_path / "out") == old
 
 
 def test_make_sample_failed_write_replaces_nothing(
@@ -244,10 +230,10 @@ def test_make_sample_failed_write_replaces_nothing(
             yield tmp
 
     monkeypatch.setattr(sample, "atomic_path", disk_full_for_fashion)
-    old = _old_files(tmp_path / "out")
+    old = write_stand_in_samples(tmp_path / "out")
     with pytest.raises(DataError, match=r"out: cannot write sample \(No space left on device\)$"):
         make_sample(tmp_path / "out", data_root, n_train=10, n_test=10)
-    assert _files(tmp_path / "out") == old
+    assert files_in(tmp_path / "out") == old
 
 
 def test_make_sample_refuses_a_directory_target(data_root: Path, tmp_path: Path) -> None:
@@ -261,7 +247,7 @@ def test_make_sample_refuses_a_directory_target(data_root: Path, tmp_path: Path)
 
 
 def test_make_sample_unknown_name_writes_nothing(data_root: Path, tmp_path: Path) -> None:
-    old = _old_files(tmp_path / "out")
+    old = write_stand_in_samples(tmp_path / "out")
     with pytest.raises(DataError, match="unknown dataset 'emnist'"):
         make_sample(tmp_path / "out", data_root, n_train=10, n_test=10, names=("mnist", "emnist"))
-    assert _files(tmp_path / "out") == old
+    assert files_in(tmp_path / "out") == old

@@ -53,7 +53,30 @@ def present(
     learn: bool = False,
     theta: np.ndarray | None = None,
 ) -> Presented:
-    """Run one presentation of hand-made input spikes on copies of ``w`` and ``theta``."""
+    """Run one presentation of hand-made input spikes on copies of ``w`` and ``theta``.
+
+    Where depression may be sparse (``stdp.depression_is_sparse``) the presentation runs both
+    ways and must come out the same, bit for bit.
+    """
+    k = pack_constants(params)
+    w32 = np.array(w, np.float32)
+    dense = present_once(params, w32, steps, learn, theta, sparse_ltd=False)
+    if learn and stdp.depression_is_sparse(w32, k):
+        sparse = present_once(params, w32, steps, learn, theta, sparse_ltd=True)
+        for name in ("fired", "v", "x_post", "counts", "stats", "w", "theta"):
+            np.testing.assert_array_equal(getattr(sparse, name), getattr(dense, name))
+    return dense
+
+
+def present_once(
+    params: NetworkParams,
+    w: np.ndarray,
+    steps: list[list[int]],
+    learn: bool,
+    theta: np.ndarray | None,
+    sparse_ltd: bool,
+) -> Presented:
+    """``present`` with depression sparse or not."""
     w = np.array(w, np.float32)
     n_in, n = w.shape
     theta = np.zeros(n, np.float32) if theta is None else np.array(theta, np.float32)
@@ -69,7 +92,7 @@ def present(
         colsum=w.sum(axis=0, dtype=np.float64),
     )
     stats = np.zeros(layout.STAT_SIZE, np.int64)
-    fired = kn.present(w, theta, k, learn, step_ptr, spike_idx, counts, ws, stats)
+    fired = kn.present(w, theta, k, learn, sparse_ltd, step_ptr, spike_idx, counts, ws, stats)
     # The running column sums follow every STDP update.
     np.testing.assert_allclose(ws.colsum, w.sum(axis=0, dtype=np.float64), rtol=1e-7, atol=1e-7)
     np.testing.assert_array_equal(ws.lazy[layout.L_DELTA], 0.0)
@@ -235,6 +258,125 @@ def test_lateral_inhibition_timing(inhibition: str) -> None:
     assert hit.v[1] == pytest.approx(p.v_rest_exc - p.w_inh_exc, abs=1e-5)
     assert hit.v[0] == pytest.approx(p.v_reset_exc)  # a neuron does not inhibit itself
     assert hit.stats[layout.STAT_INH_SPIKES] == (1 if inhibition == "layer" else 0)
+
+
+def inference_reference(
+    p: NetworkParams, w: np.ndarray, steps: list[list[int]]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """NumPy reference of an inference presentation, the inhibitory layer simulated in full,
+    in the kernels' float32 operation order: (counts, final exc potentials, inh spikes)."""
+    k = pack_constants(p)
+    f = np.float32
+    n = w.shape[1]
+    rest_e, reset_e, dec_e = f(p.v_rest_exc), f(p.v_reset_exc), f(k[layout.K_DEC_EXC])
+    rest_i, reset_i, dec_i = f(p.v_rest_inh), f(p.v_reset_inh), f(k[layout.K_DEC_INH])
+    ref_e_steps, ref_i_steps = int(k[layout.K_REF_E]), int(k[layout.K_REF_I])
+    v_th = np.full(n, f(p.v_thresh_exc))
+    v_e, v_i = np.full(n, rest_e), np.full(n, rest_i)
+    ref_e, ref_i = np.zeros(n, int), np.zeros(n, int)
+    counts = np.zeros(n, np.int32)
+    exc: list[int] = []
+    inh: list[int] = []
+    n_inh = 0
+    for t, rows in enumerate(steps):
+        source = exc if p.inhibition == "direct" else inh
+        current = np.zeros(n, f)
+        if source:  # float32 weight times a count is float64 in Numba, as here
+            current = (current - np.float64(f(p.w_inh_exc)) * len(source)).astype(f)
+            current[source] += f(p.w_inh_exc)
+        if p.inhibition == "layer":
+            v_i = rest_i + (v_i - rest_i) * dec_i
+            hit = np.zeros(n, bool)
+            hit[exc] = True
+            v_i = np.where(hit & (ref_i <= 0), v_i + f(p.w_exc_inh), v_i)
+            spike = (ref_i <= 0) & (v_i > f(p.v_thresh_inh))
+            v_i = np.where(spike, reset_i, v_i)
+            ref_i = np.where(ref_i > 0, ref_i - 1, np.where(spike, ref_i_steps, 0))
+            inh = np.flatnonzero(spike).tolist()
+            n_inh += len(inh)
+        for i in rows:
+            current += w[i]
+        leaked = rest_e + (v_e - rest_e) * dec_e
+        v_e = np.where(ref_e > 0, leaked, leaked + current)
+        ref_e = np.maximum(ref_e - 1, 0)
+        if p.deadline_spike and t == len(steps) - 1 and counts.sum() == 0:
+            j = int(np.argmax(v_e - v_th))
+            v_e[j] = max(v_e[j], v_th[j] + f(1.0))
+        spike = v_e > v_th
+        v_e = np.where(spike, reset_e, v_e)
+        ref_e = np.where(spike, ref_e_steps, ref_e)
+        counts += spike
+        exc = np.flatnonzero(spike).tolist()
+    return counts, v_e, n_inh
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},  # the inhibitory layer is a relay (neurons.inhibition_is_relay)
+        {"refrac_inh": 7.0},  # it is not: inh neurons still refractory drop exc spikes
+        {"w_exc_inh": 12.0, "tau_inh": 3.0},  # it is not: one exc spike may not fire it
+        {"inhibition": "direct"},
+        {"refrac_exc": 0.0, "refrac_inh": 0.0},
+        {"v_rest_exc": -50.0},  # rest above threshold: neurons fire while refractory
+        {"deadline_spike": True, "input_rate": 5.0},
+    ],
+)
+def test_inference_matches_the_full_reference(changes: dict[str, object]) -> None:
+    p = NetworkParams(
+        n_inputs=30,
+        n_neurons=12,
+        w_inh_exc=6.0,
+        v_thresh_exc=-58.0,
+        **changes,  # type: ignore[arg-type]
+    )
+    rng = np.random.default_rng(11)
+    w = (2.0 * rng.random((30, 12))).astype(np.float32)
+    rate = p.input_rate / 1000.0 * 8.0
+    steps = [np.flatnonzero(rng.random(30) < rate).tolist() for _ in range(120)]
+    counts, v, n_inh = inference_reference(p, w, steps)
+    out = present(p, w, steps)
+    assert counts.sum() > 0
+    np.testing.assert_array_equal(out.counts, counts)
+    np.testing.assert_array_equal(out.v, v)
+    assert out.stats[layout.STAT_INH_SPIKES] == n_inh
+
+
+@pytest.mark.parametrize("rule", ["pair", "weight_dependent"])
+def test_sparse_depression_learns_like_dense_depression(rule: str) -> None:
+    # Digits presented in turn with learning, depression sparse in one run and dense in the
+    # other: the same spikes, weights, traces and column sums, bit for bit.
+    p = load_preset("tuned").replace(n_neurons=15, timesteps=80, rule=rule)
+    k = pack_constants(p)
+    images = load_sample("mnist", "train").images[:25].reshape(25, -1)
+    w0 = ModelState.initial(p, seed=2).weights
+    assert stdp.depression_is_sparse(w0, k)
+    size = 784 * p.timesteps
+    runs = []
+    for sparse in (True, False):
+        w = w0.copy()
+        theta = np.zeros(15, np.float32)
+        ws = kn.Workspace(
+            np.empty((layout.F_SIZE, 15), np.float32),
+            np.empty((layout.I_SIZE, 784), np.int32),
+            (k[layout.K_DEC_PRE] ** np.arange(p.timesteps + 1)).astype(np.float32),
+            unit_lazy(k, 15),
+            w.sum(axis=0, dtype=np.float64),
+        )
+        counts = np.zeros((25, 15), np.int32)
+        stats = np.zeros(layout.STAT_SIZE, np.int64)
+        state = rng_new(4)
+        st, si, idx = (np.empty(size, np.int32) for _ in range(3))
+        step_ptr = np.empty(p.timesteps + 1, np.int32)
+        for b, image in enumerate(images):
+            poisson_encode(
+                image, 3 * k[layout.K_P_SCALE], p.timesteps, state, st, si, step_ptr, idx
+            )
+            kn.present(w, theta, k, True, sparse, step_ptr, idx, counts[b], ws, stats)
+        runs.append((w, theta, counts, stats, ws.colsum, ws.work_f))
+    assert runs[0][2].sum() > 100
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # --------------------------------------------------------------------------- STDP rules
@@ -670,7 +812,7 @@ def per_sample_reference(
             poisson_encode(
                 image, p_scale, p.timesteps, state, spike_t, spike_i, step_ptr, spike_idx
             )
-            fired = kn.present(w, theta, k, True, step_ptr, spike_idx, counts[b], ws, stats)
+            fired = kn.present(w, theta, k, True, False, step_ptr, spike_idx, counts[b], ws, stats)
             if fired >= p.min_spikes:
                 break
             p_scale += k[layout.K_P_RETRY]

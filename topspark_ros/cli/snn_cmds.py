@@ -24,10 +24,12 @@ from topspark_ros.cli.common import (
 from topspark_ros.data import load_sample
 from topspark_ros.errors import ConfigError
 from topspark_ros.io_utils import check_output_file
+from topspark_ros.snn.floor import encode_batch, floor_batch
 from topspark_ros.snn.model_check import check_fixed
 from topspark_ros.snn.model_io import SUFFIX, load_model, save_model
-from topspark_ros.snn.network import Network
+from topspark_ros.snn.network import Network, flatten_images, pack_constants
 from topspark_ros.snn.params import NetworkParams
+from topspark_ros.snn.rng import rng_new
 from topspark_ros.snn.training import assign, evaluate, train_epochs
 from topspark_ros.topspark.retarget import Retarget
 
@@ -163,7 +165,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Measure single-core training and inference throughput for each N and T."""
+    """Measure single-core training and inference throughput for each N and T, beside the floor
+    kernel's (snn/floor.py: the least work of any simulation) on the same input and core."""
     if args.data_dir:
         images = load_split(args, "train", None).images
     else:
@@ -171,17 +174,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
     reps = -(-(args.samples + 20) // len(images))
     images = np.concatenate([images] * reps)[: args.samples + 20]
     base = params_from_args(args)
-    print(f"{'N':>5} {'T':>5} {'train/s':>9} {'infer/s':>9}  ({args.dataset}, one core)")
+    columns = ("train/s", "infer/s", "floor-train/s", "floor-infer/s", "train%", "infer%")
+    widths = [max(9, len(c)) for c in columns]
+    head = " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
+    print(f"{'N':>5} {'T':>5} {head}  ({args.dataset}, one core)")
     for n in args.sizes:
         for t in args.steps:
-            net = Network.fresh(base.replace(n_neurons=n, timesteps=t), args.seed)
+            params = base.replace(n_neurons=n, timesteps=t)
+            net = Network.fresh(params, args.seed)
             net.train(images[:20])
+            floor_w = net.state.weights.copy()
             start = time.perf_counter()
-            net.train(images[20:])
+            _, learnt = net.train(images[20:])
             train_rate = args.samples / (time.perf_counter() - start)
             start = time.perf_counter()
-            net.respond(images[20:])
+            _, answered = net.respond(images[20:])
             infer_rate = args.samples / (time.perf_counter() - start)
-            print(f"{n:>5} {t:>5} {train_rate:>9.0f} {infer_rate:>9.0f}")
+            # The floor kernel on the same images, presented as often as the network did and
+            # encoded beforehand (not timed).
+            k = pack_constants(params)
+            flat = flatten_images(images[20:], params.n_inputs)
+            rates = []
+            for learn, stats in ((True, learnt), (False, answered)):
+                encoded = encode_batch(flat, stats.presentations, k, t, rng_new(args.seed))
+                floor_batch(floor_w.copy(), encoded[0][:1], *encoded[1:], learn, k)  # compile
+                start = time.perf_counter()
+                floor_batch(floor_w, *encoded, learn, k)
+                rates.append(args.samples / (time.perf_counter() - start))
+            ratios = (100.0 * train_rate / rates[0], 100.0 * infer_rate / rates[1])
+            values = (train_rate, infer_rate, *rates, *ratios)
+            cells = " ".join(f"{v:>{w}.0f}" for v, w in zip(values, widths, strict=True))
+            print(f"{n:>5} {t:>5} {cells}")
     print(f"bench done: {len(args.sizes) * len(args.steps)} configurations")
     return 0

@@ -39,6 +39,9 @@ def poisson_encode(
     ``spike_t``/``spike_i``/``spike_idx`` are work buffers of at least len(pixels) * timesteps;
     ``step_ptr`` has timesteps + 1 entries and is overwritten.
     """
+    for t in range(timesteps + 1):
+        step_ptr[t] = 0  # step t's spike count goes to step_ptr[t + 1] as they are drawn
+    log_q_of = np.zeros(256, np.float64)  # log(1 - p) by pixel value, 0 until needed
     n = 0
     for i in range(pixels.shape[0]):
         px = pixels[i]
@@ -51,9 +54,13 @@ def poisson_encode(
             for t in range(timesteps):
                 spike_t[n] = t
                 spike_i[n] = i
+                step_ptr[t + 1] += 1
                 n += 1
             continue
-        log_q = math.log1p(-p)
+        log_q = log_q_of[px]
+        if log_q == 0.0:
+            log_q = math.log1p(-p)
+            log_q_of[px] = log_q
         t = -1
         while True:
             gap = np.floor(math.log(1.0 - rng_uniform(state)) / log_q)
@@ -62,12 +69,9 @@ def poisson_encode(
             t += 1 + int(gap)
             spike_t[n] = t
             spike_i[n] = i
+            step_ptr[t + 1] += 1
             n += 1
-    for t in range(timesteps + 1):
-        step_ptr[t] = 0
-    for k in range(n):
-        step_ptr[spike_t[k] + 1] += 1
-    for t in range(timesteps):
+    for t in range(timesteps):  # step_ptr[t] becomes the start of step t, used as a cursor
         step_ptr[t + 1] += step_ptr[t]
     for k in range(n):
         t = spike_t[k]

@@ -23,23 +23,32 @@ from topspark_ros.snn.layout import F32, F64, I32, I64
 from topspark_ros.snn.neurons import (
     add_rows,
     fire,
+    hold_refractory,
     inhibit_others,
+    inhibition_is_relay,
     inhibitory_layer,
     integrate,
     integrate_scaled,
     raise_thresholds,
+    relay_spikes,
+    release_refractory,
 )
 from topspark_ros.snn.normalisation import (
     column_sums,
     commit_delta,
+    commit_fired,
     fold_scales,
     rescale_columns,
     scale_constants,
 )
 from topspark_ros.snn.rng import RngState
 from topspark_ros.snn.stdp import (
+    decay_fired,
     decay_traces,
+    depress_fired,
     depress_rows,
+    depression_is_sparse,
+    list_first_spikes,
     mark_inputs,
     potentiate_columns,
     start_traces,
@@ -95,6 +104,7 @@ def present(
     theta: F32,
     k: F64,
     learn: bool,
+    sparse_ltd: bool,
     step_ptr: I32,
     spike_idx: I32,
     counts: I32,
@@ -108,10 +118,16 @@ def present(
     grows by theta_plus per spike. Exc spikes reach the inhibitory layer one step later and its
     spikes inhibit all other exc neurons the step after (or, 'direct', exc inhibit exc next step).
     With ``learn`` w holds raw weights scaled per column by ``ws.lazy`` and ``ws.colsum`` their
-    column sums, kept up to date; else both are unused. Without ``learn`` and with K_EXIT_MARGIN
-    > 0 the presentation ends after the first step at which one neuron has that many more spikes
-    than any other and at least K_MIN_SPIKES spikes were fired. Stats count the steps and input
-    spikes actually used.
+    column sums, kept up to date; else both are unused. ``sparse_ltd`` (where
+    ``stdp.depression_is_sparse`` holds; same results) lets depression, trace decay and the sums
+    visit only the neurons that fired. Without ``learn`` and with K_EXIT_MARGIN > 0 the
+    presentation ends after the first step at which one neuron has that many more spikes than
+    any other and at least K_MIN_SPIKES spikes were fired. Stats count the steps and input
+    spikes actually used (and depressions as N per input spike, sparse or not).
+
+    Where ``neurons.inhibition_is_relay`` holds, the inhibitory layer is simulated as what it
+    then is, the exc spikes delayed by a step (same results, no per-step pass over it); a step's
+    firing is looked for only when the integration pass saw a neuron cross its threshold.
     """
     n_in, n = w.shape
     timesteps = step_ptr.shape[0] - 1
@@ -128,24 +144,32 @@ def present(
     deadline = int(k[layout.K_DEADLINE]) != 0
     exit_margin = 0 if learn else int(k[layout.K_EXIT_MARGIN])
     min_spikes = int(k[layout.K_MIN_SPIKES])
+    sparse = learn and sparse_ltd
 
     v_e = ws.work_f[layout.F_V_EXC]
     v_i = ws.work_f[layout.F_V_INH]
     current = ws.work_f[layout.F_CURRENT]
     x_post = ws.work_f[layout.F_X_POST]
     v_th = ws.work_f[layout.F_V_TH]
+    held = ws.work_f[layout.F_HELD]  # held[:n_refr]
     ref_cnt_e = ws.work_i[layout.I_REF_EXC]
     ref_cnt_i = ws.work_i[layout.I_REF_INH]
     exc_spk = ws.work_i[layout.I_EXC_SPIKES]  # exc_spk[:n_exc]
     inh_spk = ws.work_i[layout.I_INH_SPIKES]  # inh_spk[:n_inh]
     last_pre = ws.work_i[layout.I_LAST_PRE]
     active = ws.work_i[layout.I_ACTIVE]  # active[:n_active]
+    fired = ws.work_i[layout.I_FIRED]  # fired[:n_fired] (sparse depression only)
+    refr = ws.work_i[layout.I_REFRACTORY]  # refr[:n_refr]
     pre_decay_pow = ws.pre_decay_pow
     colsum = ws.colsum
     lazy = ws.lazy
     syn = lazy[layout.L_SYN] if learn else current  # where this step's input weights accumulate
+    scale = lazy[layout.L_SCALE]
     start_presentation(ws.work_f, ws.work_i, syn, theta, counts, n_in, k)
+    relay = not direct and inhibition_is_relay(k, v_th)
     n_active = 0
+    n_fired = 0
+    n_refr = 0
     n_exc = 0
     n_inh = 0
     any_post = False
@@ -157,32 +181,54 @@ def present(
     steps_run = timesteps
     for t in range(timesteps):
         if learn and any_post:
-            decay_traces(x_post, dec_post)
+            if sparse:
+                decay_fired(x_post, dec_post, fired, n_fired)
+            else:
+                decay_traces(x_post, dec_post)
         if direct:
             inhibit_others(current, exc_spk, n_exc, w_ie)
         else:
             inhibit_others(current, inh_spk, n_inh, w_ie)
-            n_inh = inhibitory_layer(v_i, ref_cnt_i, exc_spk, n_exc, inh_spk, k)
+            if relay:
+                n_inh = relay_spikes(exc_spk, n_exc, inh_spk)
+            else:
+                n_inh = inhibitory_layer(v_i, ref_cnt_i, exc_spk, n_exc, inh_spk, k)
             n_inh_total += n_inh
         start, stop = step_ptr[t], step_ptr[t + 1]
         depressed = learn and any_post and stop > start
         if learn:
             n_active = mark_inputs(spike_idx, start, stop, t, last_pre, active, n_active)
-        if depressed:
+        if depressed and not sparse:
             depress_rows(w, spike_idx, start, stop, x_post, lazy, rule)
-            n_depress += (stop - start) * n
         else:
             add_rows(w, spike_idx, start, stop, syn)
+            if depressed:
+                depress_fired(w, spike_idx, start, stop, x_post, lazy, rule, fired, n_fired)
+        if depressed:
+            n_depress += (stop - start) * n
+        hold_refractory(v_e, current, refr, n_refr, held)
         if learn:
-            integrate_scaled(v_e, ref_cnt_e, current, lazy, rest_e, dec_e)
+            above = integrate_scaled(v_e, v_th, current, syn, scale, rest_e, dec_e)
         else:
-            integrate(v_e, ref_cnt_e, current, rest_e, dec_e)
+            above = integrate(v_e, v_th, current, rest_e, dec_e)
+        if n_refr > 0:
+            n_refr, above_r = release_refractory(
+                v_e, v_th, ref_cnt_e, refr, n_refr, held, rest_e, dec_e
+            )
+            above |= above_r
         if deadline and t == timesteps - 1 and total == 0:
             force_spike(v_e, v_th)
             stats[layout.STAT_DEADLINE] += 1
-        n_exc = fire(v_e, v_th, ref_cnt_e, reset_e, ref_e, counts, exc_spk)
+            above = True
+        n_exc = 0
+        if above:  # only then can anyone fire
+            n_exc, n_refr = fire(
+                v_e, v_th, ref_cnt_e, reset_e, ref_e, counts, exc_spk, refr, n_refr
+            )
         total += n_exc
         if learn and n_exc > 0:
+            if sparse:
+                n_fired = list_first_spikes(counts, exc_spk, n_exc, fired, n_fired)
             raise_thresholds(theta, v_th, exc_spk, n_exc, theta_plus, thresh_e)
             start_traces(x_post, lazy, exc_spk, n_exc)
             potentiate_columns(
@@ -191,7 +237,10 @@ def present(
             n_potentiate += n_exc * n_active
             any_post = True
         if depressed or (learn and n_exc > 0):
-            commit_delta(colsum, lazy)
+            if sparse:
+                commit_fired(colsum, lazy, fired, n_fired)
+            else:
+                commit_delta(colsum, lazy)
         if n_exc > 0 and exit_margin > 0:
             leader, top, runner = track_lead(counts, exc_spk, n_exc, leader, top, runner)
             if exit_now(top, runner, exit_margin, total, min_spikes):
@@ -250,9 +299,11 @@ def run_batch(
         lazy[layout.L_SCALE, j] = 1.0
         lazy[layout.L_DELTA, j] = 0.0
     scale_constants(lazy, k)
+    sparse_ltd = False
     if learn and n_img > 0:
         column_sums(w, ws.colsum)
         stats[0, layout.STAT_SUMMED] += n_in * n
+        sparse_ltd = depression_is_sparse(w, k)
     for b in range(n_img):
         if learn:
             for j in range(n):
@@ -263,7 +314,9 @@ def run_batch(
             poisson_encode(
                 images[b], p_scale, timesteps, state, spike_t, spike_i, step_ptr, spike_idx
             )
-            fired = present(w, theta, k, learn, step_ptr, spike_idx, counts[b], ws, stats[b])
+            fired = present(
+                w, theta, k, learn, sparse_ltd, step_ptr, spike_idx, counts[b], ws, stats[b]
+            )
             if fired >= min_spikes:
                 break
             p_scale += k[layout.K_P_RETRY] * gain

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from topspark_ros.snn import layout
-from topspark_ros.snn.layout import F32, F64
+from topspark_ros.snn.layout import F32, F64, I32
 
 
 @njit(cache=True)
@@ -59,6 +59,15 @@ def commit_delta(colsum: F64, lazy: F32) -> None:
 
 
 @njit(cache=True)
+def commit_fired(colsum: F64, lazy: F32, fired: I32, n_fired: int) -> None:
+    """``commit_delta`` of only the columns fired[:n_fired], where no other column changed."""
+    for a in range(n_fired):
+        j = fired[a]
+        colsum[j] += lazy[layout.L_DELTA, j]
+        lazy[layout.L_DELTA, j] = 0.0
+
+
+@njit(cache=True)
 def rescale_columns(lazy: F32, colsum: F64, total: float) -> bool:
     """Set each column's scale so that its effective weights sum to ``total``; O(N).
 
@@ -92,4 +101,11 @@ def fold_scales(w: F32, lazy: F32, colsum: F64) -> None:
         scale[j] = 1.0
 
 
-__all__ = ["column_sums", "commit_delta", "fold_scales", "rescale_columns", "scale_constants"]
+__all__ = [
+    "column_sums",
+    "commit_delta",
+    "commit_fired",
+    "fold_scales",
+    "rescale_columns",
+    "scale_constants",
+]

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from topspark_ros.snn import layout
-from topspark_ros.snn.layout import F32, I32
+from topspark_ros.snn.layout import F32, F64, I32
 
 
 @njit(cache=True)
@@ -65,6 +65,78 @@ def depress_rows(
 
 
 @njit(cache=True)
+def depression_is_sparse(w: F32, k: F64) -> bool:
+    """Whether depression may skip the neurons that have not fired this presentation.
+
+    Their post trace is 0, so depression leaves their weights alone, unless a weight lies below
+    the lower bound, which it would lift. With w_min = 0 the raw lower bound is 0 in every
+    column and no update takes a weight that is >= 0 below it, so a check of w [n_in, N] at the
+    start of a batch holds for all of it.
+    """
+    if k[layout.K_W_MIN] != 0.0:
+        return False
+    n_in, n = w.shape
+    below = 0  # NaN counts as below: depression would set it to the bound
+    for i in range(n_in):
+        for j in range(n):
+            below += 0 if w[i, j] >= 0.0 else 1
+    return below == 0
+
+
+@njit(cache=True)
+def depress_fired(
+    w: F32,
+    spike_idx: I32,
+    start: int,
+    stop: int,
+    trace: F32,
+    lazy: F32,
+    rule: int,
+    fired: I32,
+    n_fired: int,
+) -> None:
+    """``depress_rows`` of only the columns fired[:n_fired], without adding the rows to L_SYN.
+
+    Where ``depression_is_sparse`` holds, it changes w and L_DELTA exactly as ``depress_rows``
+    does: the other columns' post traces are 0. It costs n_fired updates per input spike
+    instead of N.
+    """
+    pair = rule == layout.RULE_PAIR
+    for a in range(n_fired):  # column by column: each column's updates in row order, as there
+        j = fired[a]
+        tr = trace[j]
+        lo = lazy[layout.L_LO, j]
+        delta = lazy[layout.L_DELTA, j]
+        for s in range(start, stop):
+            i = spike_idx[s]
+            wij = w[i, j]
+            nw = wij - tr if pair else wij - tr * (wij - lo)
+            nw = nw if nw > lo else lo
+            w[i, j] = nw
+            delta += nw - wij
+        lazy[layout.L_DELTA, j] = delta
+
+
+@njit(cache=True)
+def decay_fired(x_post: F32, dec_post: np.float32, fired: I32, n_fired: int) -> None:
+    """``decay_traces`` of only the neurons fired[:n_fired], the others' traces being 0."""
+    for a in range(n_fired):
+        x_post[fired[a]] *= dec_post
+
+
+@njit(cache=True)
+def list_first_spikes(counts: I32, spikes: I32, n_spikes: int, fired: I32, n_fired: int) -> int:
+    """Append to ``fired`` each neuron of spikes[:n_spikes] whose count is 1 (its first spike of
+    the presentation, counts being set by ``fire``); return the new length."""
+    for s in range(n_spikes):
+        j = spikes[s]
+        if counts[j] == 1:
+            fired[n_fired] = j
+            n_fired += 1
+    return n_fired
+
+
+@njit(cache=True)
 def start_traces(x_post: F32, lazy: F32, spikes: I32, n_spikes: int) -> None:
     """Set the post trace of each neuron in spikes[:n_spikes] to its depression rate."""
     for s in range(n_spikes):
@@ -109,4 +181,14 @@ def potentiate_columns(
         lazy[layout.L_DELTA, j] += change
 
 
-__all__ = ["decay_traces", "depress_rows", "mark_inputs", "potentiate_columns", "start_traces"]
+__all__ = [
+    "decay_fired",
+    "decay_traces",
+    "depress_fired",
+    "depress_rows",
+    "depression_is_sparse",
+    "list_first_spikes",
+    "mark_inputs",
+    "potentiate_columns",
+    "start_traces",
+]
