@@ -61,6 +61,7 @@ setup(
         "cyclonedds>=11.0",  # the first release with wheels for CPython 3.10-3.12
         "rosbags>=0.10",  # explicit typestores (get_typestore, Typestore.serialize_cdr)
         "psutil>=5.9",  # the demo's per-process memory sampling (soak)
+        "dask[distributed]>=2024.1",  # sweep, sensitivity, reproduce: runs on a Dask cluster
     ],
     extras_require={
         "test": [

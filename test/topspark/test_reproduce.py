@@ -30,7 +30,7 @@ def test_quick_reproduce_writes_every_step(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "rep"
-    assert main(["reproduce", "--quick", "--out", str(out)]) == 0
+    assert main(["reproduce", "--quick", "--workers", "0", "--out", str(out)]) == 0
     for name in (
         "report.md",
         "claims.csv",

@@ -43,7 +43,7 @@ def test_sensitivity_command_writes_table_and_heatmap(
     out = tmp_path / "sens"
     argv = ["sensitivity", "--embedded", "-n", "8", "--timesteps", "30", "10"]
     argv += ["--params", "theta_plus", "input_rate", "--scales", "0.5", "2"]
-    argv += ["--train-samples", "40", "--test-samples", "20", "--out", str(out)]
+    argv += ["--train-samples", "40", "--test-samples", "20", "--out", str(out), "--workers", "0"]
     assert main(argv) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("sensitivity done: 8 runs; most significant T=30: ")

@@ -18,6 +18,7 @@ def test_quick_sweep_writes_well_formed_files(
     out = tmp_path / "sweep"
     argv = ["sweep", "--embedded", "--neurons", "8", "--rules", "pair", "weight_dependent"]
     argv += ["--timesteps", "40", "10", "--train-samples", "60", "--test-samples", "30"]
+    argv += ["--workers", "0"]  # serial (test_dask_runs.py runs it on Dask)
     assert main([*argv, "--out", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == f"sweep done: 4 points on mnist -> {out}"

@@ -1,4 +1,5 @@
-"""Arguments and helpers shared by commands: data source, network parameters, progress bars."""
+"""Arguments and helpers shared by commands: data source, network parameters, where independent
+runs go (serial, a local or an existing Dask cluster), progress bars."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import yaml
 from tqdm import tqdm
 
 from topspark_ros import config
-from topspark_ros.cli.args import neurons, timesteps
+from topspark_ros.cli.args import neurons, non_negative_int, timesteps
 from topspark_ros.data import DATASETS, Dataset, load_data
 from topspark_ros.errors import ConfigError
 from topspark_ros.snn.network import Progress
 from topspark_ros.snn.params import INHIBITIONS, PRESETS, RULES, NetworkParams, load_preset
 from topspark_ros.topspark.retarget import Retarget
+from topspark_ros.topspark.runs import Execution
+from topspark_ros.topspark.runs import Progress as RunProgress
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -133,6 +136,48 @@ def params_from_args(
     return retarget.at() if enhanced else retarget.saved
 
 
+def add_execution_args(parser: argparse.ArgumentParser) -> None:
+    """--workers N (0: serial, no Dask) or --scheduler ADDRESS: where the independent runs go."""
+    g = parser.add_argument_group(
+        "execution",
+        "runs are independent: they go to Dask workers (a local cluster on 127.0.0.1 unless a "
+        "scheduler is given) and give the same results as a serial run (docs/cluster.md)",
+    )
+    where = g.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=non_negative_int,
+        metavar="N",
+        help="worker processes of a local Dask cluster, 1 thread each; 0: serially in this "
+        "process, without Dask (default: the scheduler in DASK_SCHEDULER_ADDRESS if set, else "
+        "one per core)",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (its workers need "
+        "topspark_ros installed)",
+    )
+
+
+def execution_from_args(args: argparse.Namespace) -> Execution:
+    """Where the runs go, from --workers / --scheduler."""
+    return Execution(workers=args.workers, scheduler=args.scheduler)
+
+
+@contextlib.contextmanager
+def runs_bar(desc: str) -> Iterator[RunProgress]:
+    """A tqdm bar over runs on stderr (hidden when not a terminal), yielded as the runners'
+    progress callback (runs finished, runs submitted)."""
+    with tqdm(total=0, desc=desc, unit="run", disable=None, leave=False) as bar:
+
+        def update(finished: int, submitted: int) -> None:
+            bar.total = submitted
+            bar.update(finished - bar.n)
+
+        yield update
+
+
 @contextlib.contextmanager
 def progress_bar(total: int, desc: str) -> Iterator[Progress]:
     """A tqdm bar on stderr (hidden when not a terminal) yielded as a Progress callback."""
@@ -149,11 +194,14 @@ __all__ = [
     "add_data_args",
     "add_data_source_args",
     "add_enhance_arg",
+    "add_execution_args",
     "add_param_args",
     "add_set_arg",
+    "execution_from_args",
     "load_split",
     "params_from_args",
     "parse_overrides",
     "progress_bar",
     "retarget_from_args",
+    "runs_bar",
 ]

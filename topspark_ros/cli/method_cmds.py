@@ -1,4 +1,5 @@
-"""TopSpark method commands: ``sweep`` (timestep impact), ``sensitivity`` (significance)."""
+"""TopSpark method commands: ``sweep`` (timestep impact), ``sensitivity`` (significance); their
+runs go to Dask workers or run serially (``--workers``/``--scheduler``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,20 @@ import argparse
 from pathlib import Path
 
 from topspark_ros.cli import args as argtypes
-from topspark_ros.cli.common import add_config_args, add_data_args, load_split, params_from_args
+from topspark_ros.cli.common import (
+    add_config_args,
+    add_data_args,
+    add_execution_args,
+    execution_from_args,
+    load_split,
+    params_from_args,
+    runs_bar,
+)
 from topspark_ros.energy import load_energy_model
 from topspark_ros.io_utils import check_output_dir
 from topspark_ros.snn.params import RULES
 from topspark_ros.topspark.experiment import PointResult
+from topspark_ros.topspark.runs import open_runner
 from topspark_ros.topspark.sensitivity import (
     PARAMETERS,
     Perturbation,
@@ -50,6 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--energy", help="energy model YAML (an 'energy:' section)")
     p.add_argument("--out", type=Path, default=Path("runs/sweep"), help="output directory")
+    add_execution_args(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("sensitivity", help="rank neuron/learning parameters by accuracy impact")
@@ -65,6 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--test-samples", type=argtypes.positive_int, default=2000)
     p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/sensitivity"), help="output directory")
+    add_execution_args(p)
     p.set_defaults(func=cmd_sensitivity)
 
 
@@ -87,10 +99,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.seed,
         enhanced=args.enhance,
     )
-    done: list[PointResult] = []
+    done: dict[int, PointResult] = {}
 
-    def report(r: PointResult) -> None:
-        done.append(r)
+    def report(index: int, r: PointResult) -> None:
+        done[index] = r
         print(
             f"[{len(done)}/{len(specs)}] N{r.n_neurons} {r.rule} T={r.timesteps}: "
             f"accuracy {100 * r.accuracy:.2f}%, latency {r.latency_ms:.3f} ms, "
@@ -99,10 +111,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
 
     try:
-        run_sweep(specs, train, test, energy, on_result=report)
+        with runs_bar("sweep") as bar, open_runner(execution_from_args(args), bar) as runner:
+            run_sweep(specs, train, test, energy, on_result=report, runner=runner)
     finally:
-        if done:
-            write_results(args.out, done)
+        if done:  # the finished runs, in spec order, also when stopped early
+            write_results(args.out, [done[i] for i in sorted(done)])
     print(f"sweep done: {len(done)} points on {args.dataset} -> {args.out}")
     return 0
 
@@ -113,10 +126,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     base = params_from_args(args, enhanced=False).replace(n_neurons=args.neurons)
     train = load_split(args, "train", args.train_samples)
     test = load_split(args, "test", args.test_samples)
-    done: list[Perturbation] = []
+    done: dict[int, Perturbation] = {}
 
-    def report(r: Perturbation) -> None:
-        done.append(r)
+    def report(index: int, r: Perturbation) -> None:
+        done[index] = r
         print(
             f"T={r.timesteps} {r.parameter} x{r.scale:g} ({r.value:g}): "
             f"accuracy {100 * r.accuracy:.2f}% ({100 * r.delta:+.2f})",
@@ -124,20 +137,23 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         )
 
     try:
-        run_sensitivity(
-            base,
-            args.dataset,
-            train,
-            test,
-            args.steps,
-            args.params,
-            args.scales,
-            args.seed,
-            on_result=report,
-        )
+        with runs_bar("sensitivity") as bar, open_runner(execution_from_args(args), bar) as runner:
+            run_sensitivity(
+                base,
+                args.dataset,
+                train,
+                test,
+                args.steps,
+                args.params,
+                args.scales,
+                args.seed,
+                on_result=report,
+                runner=runner,
+            )
     finally:
-        if done:
-            write_sensitivity(args.out, done)
-    tops = ", ".join(f"T={t}: {ranking(done, t)[0][0]}" for t in args.steps if ranking(done, t))
+        if done:  # the known rows, in order, also when stopped early
+            write_sensitivity(args.out, [done[i] for i in sorted(done)])
+    rows = [done[i] for i in sorted(done)]
+    tops = ", ".join(f"T={t}: {ranking(rows, t)[0][0]}" for t in args.steps if ranking(rows, t))
     print(f"sensitivity done: {len(done)} runs; most significant {tops} -> {args.out}")
     return 0

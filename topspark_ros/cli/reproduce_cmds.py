@@ -9,7 +9,13 @@ import time
 from pathlib import Path
 
 from topspark_ros.cli import args as argtypes
-from topspark_ros.cli.common import add_config_args, params_from_args
+from topspark_ros.cli.common import (
+    add_config_args,
+    add_execution_args,
+    execution_from_args,
+    params_from_args,
+    runs_bar,
+)
 from topspark_ros.cli.method_cmds import SENSITIVITY_FILES, SWEEP_FILES
 from topspark_ros.data import Dataset, load_data
 from topspark_ros.energy import load_energy_model
@@ -17,6 +23,7 @@ from topspark_ros.errors import ConfigError
 from topspark_ros.io_utils import check_output_dir
 from topspark_ros.topspark.report import render
 from topspark_ros.topspark.reproduce import Plan, run_all
+from topspark_ros.topspark.runs import open_runner
 
 # What reproduce writes in its --out directory (and its sweep/ and sensitivity/ folders).
 REPORT_FILES = (
@@ -60,6 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--energy", help="energy model YAML (an 'energy:' section)")
     p.add_argument("--out", type=Path, default=Path("runs/reproduce"), help="output directory")
+    add_execution_args(p)
     p.set_defaults(func=cmd_reproduce)
 
 
@@ -83,7 +91,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - start:7.1f} s] {message}", flush=True)
 
-    outcome = run_all(plan, base, load, args.out, energy, log, command)
+    with runs_bar("reproduce") as bar, open_runner(execution_from_args(args), bar) as runner:
+        outcome = run_all(plan, base, load, args.out, energy, log, command, runner)
     report = render(args.out, outcome, base, command)
     log(f"reproduce done -> {report}")
     return 0

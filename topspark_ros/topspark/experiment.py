@@ -31,6 +31,11 @@ class PointSpec:
     enhanced: bool = False
 
 
+# The wall-clock measurements of a result (and what is derived from them): they differ between
+# two runs of the same spec. Every other field is a function of the spec and the data alone.
+MEASURED_FIELDS = ("latency_ms", "train_latency_ms", "train_platform_j", "infer_platform_j")
+
+
 @dataclass(frozen=True)
 class PointResult:
     """A row of the sweep table; energies in joules per sample, latency in ms per sample."""
@@ -109,4 +114,4 @@ def run_point(
     )
 
 
-__all__ = ["PointResult", "PointSpec", "run_point"]
+__all__ = ["MEASURED_FIELDS", "PointResult", "PointSpec", "run_point"]

@@ -9,7 +9,7 @@ step's files land under one output directory; ``report.render`` writes report.md
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,9 @@ from topspark_ros.topspark.enhance import REFERENCE_TIMESTEPS, enhance
 from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
 from topspark_ros.topspark.outputs import write_rows
 from topspark_ros.topspark.profile import Profile, profile_from_records, save_profile
-from topspark_ros.topspark.sensitivity import Perturbation, run_sensitivity, write_sensitivity
-from topspark_ros.topspark.sweep import run_sweep, sweep_specs, write_results
+from topspark_ros.topspark.runs import Batch, Collected, Runner
+from topspark_ros.topspark.sensitivity import Perturbation, SensitivityRuns, write_sensitivity
+from topspark_ros.topspark.sweep import submit_sweep, sweep_specs, write_results
 from topspark_ros.topspark.tradeoff import Constraints, InfeasibleError, Selection, select
 
 Loader = Callable[[str, str, int], Dataset]
@@ -239,59 +240,129 @@ def _saving(full: Sequence[PointResult], reduced: Sequence[PointResult], attr: s
     return _mean(full, attr) / cost if cost > 0 else float("inf")
 
 
+KINDS = ("baseline", "enhanced", "plain")  # the runs of a claim, per seed
+
+
+class ClaimRuns(Collected[Claim]):
+    """Step 3's runs, handed to a runner: per dataset, (N, rule), seed and kind, a fresh network
+    at the reference T, at the reduced T with the rules and at the reduced T without them.
+    Iterating logs each seed's and each claim's result as its runs complete and yields
+    ``(index, claim)`` as claims become complete; ``finished()`` gives them in plan order."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        base: NetworkParams,
+        load: Loader,
+        runner: Runner,
+        energy: EnergyModel | None = None,
+        log: Log | None = None,
+    ) -> None:
+        super().__init__()
+        self.plan = plan
+        self._say = log or (lambda _msg: None)
+        self._groups = [(n, rule) for n in plan.sizes for rule in plan.rules]
+        self._batches: list[Batch[PointResult]] = []
+        for dataset in plan.datasets:
+            train = load(dataset, "train", plan.claim_train)
+            test = load(dataset, "test", plan.claim_test)
+            specs = [
+                PointSpec(p, dataset, len(train), len(test), seed=seed, enhanced=enh)
+                for n, rule in self._groups
+                for seed in plan.seeds
+                for p, enh in self._kinds(base.replace(n_neurons=n, rule=rule))
+            ]
+            self._batches.append(runner.submit(run_point, specs, (train, test, energy)))
+
+    def _kinds(self, params: NetworkParams) -> list[tuple[NetworkParams, bool]]:
+        full = params.replace(timesteps=self.plan.reference_t)
+        short = full.replace(timesteps=self.plan.short_t)
+        enhanced = enhance(short, reference=self.plan.reference_t)
+        return [(full, False), (enhanced, True), (short, False)]
+
+    def __iter__(self) -> Iterator[tuple[int, Claim]]:
+        seeds, nk = len(self.plan.seeds), len(KINDS)
+        for d, batch in enumerate(self._batches):
+            for index, _ in batch:
+                group, rest = divmod(index, seeds * nk)
+                s = rest // nk
+                runs = [batch.done.get((group * seeds + s) * nk + k) for k in range(nk)]
+                if all(r is not None for r in runs):
+                    self._log_seed(self.plan.seeds[s], runs)  # type: ignore[arg-type]
+                claim = self._claim(batch, group)
+                if claim is not None:
+                    key = d * len(self._groups) + group
+                    self.done[key] = claim
+                    self._log_claim(claim)
+                    yield key, claim
+
+    def _claim(self, batch: Batch[PointResult], group: int) -> Claim | None:
+        """The claim of ``group`` if all of its runs are done."""
+        seeds, nk = len(self.plan.seeds), len(KINDS)
+        start = group * seeds * nk
+        runs = [batch.done.get(i) for i in range(start, start + seeds * nk)]
+        if any(r is None for r in runs):
+            return None
+        kinds = [tuple(r for r in runs[k::nk] if r is not None) for k in range(nk)]
+        return Claim(*kinds)
+
+    def _log_seed(self, seed: int, runs: Sequence[PointResult]) -> None:
+        b, e, u = (r.accuracy for r in runs)
+        r = runs[0]
+        self._say(
+            f"claims {r.dataset} N{r.n_neurons} {r.rule} seed {seed}: T={self.plan.reference_t} "
+            f"{100 * b:.2f}% | T={self.plan.short_t} enhanced {100 * e:.2f}%, "
+            f"plain {100 * u:.2f}%"
+        )
+
+    def _log_claim(self, claim: Claim) -> None:
+        r = claim.baseline[0]
+        self._say(
+            f"claims {r.dataset} N{r.n_neurons} {r.rule}, mean of {len(claim.seeds)} seed(s): "
+            f"T={self.plan.reference_t} {100 * claim.baseline_accuracy:.2f}% | "
+            f"T={self.plan.short_t} enhanced {100 * claim.enhanced_accuracy:.2f}% "
+            f"(drop {claim.accuracy_drop:.2f}, worst seed {max(claim.seed_drops):.2f}), "
+            f"plain {100 * claim.plain_accuracy:.2f}% | latency x"
+            f"{claim.latency_saving:.2f}, energy train x"
+            f"{claim.train_energy_saving:.2f} infer x{claim.infer_energy_saving:.2f}"
+        )
+
+    def finished_runs(self) -> list[dict[str, Any]]:
+        """Every finished run as a claim_runs row, ordered as ``Claim.runs`` orders them."""
+        seeds, nk = len(self.plan.seeds), len(KINDS)
+        rows = []
+        for batch in self._batches:
+            for group in range(len(self._groups)):
+                for k, kind in enumerate(KINDS):
+                    for s in range(seeds):
+                        r = batch.done.get((group * seeds + s) * nk + k)
+                        if r is not None:
+                            rows.append({"kind": kind, **r.as_dict()})
+        return rows
+
+
 def run_claims(
     plan: Plan,
     base: NetworkParams,
     load: Loader,
     energy: EnergyModel | None = None,
     log: Log | None = None,
+    runner: Runner | None = None,
 ) -> list[Claim]:
     """Step 3: per (dataset, N, rule) and seed, the reference, enhanced and unenhanced
-    reduced-T runs."""
-    say = log or (lambda _msg: None)
-    claims = []
-    for dataset in plan.datasets:
-        train = load(dataset, "train", plan.claim_train)
-        test = load(dataset, "test", plan.claim_test)
-        for n in plan.sizes:
-            for rule in plan.rules:
-                full = base.replace(n_neurons=n, rule=rule, timesteps=plan.reference_t)
-                short = full.replace(timesteps=plan.short_t)
-                kinds = (
-                    (full, False),
-                    (enhance(short, reference=plan.reference_t), True),
-                    (short, False),
-                )
-                runs: list[list[PointResult]] = [[], [], []]
-                for seed in plan.seeds:
-                    for kind, (p, enh) in zip(runs, kinds, strict=True):
-                        at = PointSpec(p, dataset, len(train), len(test), seed=seed, enhanced=enh)
-                        kind.append(run_point(at, train, test, energy))
-                    b, e, u = (kind[-1].accuracy for kind in runs)
-                    say(
-                        f"claims {dataset} N{n} {rule} seed {seed}: T={plan.reference_t} "
-                        f"{100 * b:.2f}% | T={plan.short_t} enhanced {100 * e:.2f}%, "
-                        f"plain {100 * u:.2f}%"
-                    )
-                claim = Claim(*(tuple(kind) for kind in runs))
-                claims.append(claim)
-                say(
-                    f"claims {dataset} N{n} {rule}, mean of {len(plan.seeds)} seed(s): "
-                    f"T={plan.reference_t} {100 * claim.baseline_accuracy:.2f}% | "
-                    f"T={plan.short_t} enhanced {100 * claim.enhanced_accuracy:.2f}% "
-                    f"(drop {claim.accuracy_drop:.2f}, worst seed {max(claim.seed_drops):.2f}), "
-                    f"plain {100 * claim.plain_accuracy:.2f}% | latency x"
-                    f"{claim.latency_saving:.2f}, energy train x"
-                    f"{claim.train_energy_saving:.2f} infer x{claim.infer_energy_saving:.2f}"
-                )
-    return claims
+    reduced-T runs, on ``runner`` (serially when None)."""
+    return ClaimRuns(plan, base, load, runner or Runner(), energy, log).results()
 
 
-def write_claims(out_dir: Path, claims: Sequence[Claim]) -> list[Path]:
-    """claims.csv/json (a row per claim, means over seeds) and claim_runs.csv/json (every run)."""
+def write_claims(
+    out_dir: Path, claims: Sequence[Claim], runs: Sequence[dict[str, Any]] | None = None
+) -> list[Path]:
+    """claims.csv/json (a row per claim, means over seeds) and claim_runs.csv/json (every run:
+    ``runs`` when given, e.g. those of claims not complete yet, else the claims' runs)."""
+    rows = [r for c in claims for r in c.runs()] if runs is None else runs
     return [
         *write_rows(out_dir, "claims", CLAIM_FIELDS, [c.row() for c in claims]),
-        *write_rows(out_dir, "claim_runs", RUN_FIELDS, [r for c in claims for r in c.runs()]),
+        *write_rows(out_dir, "claim_runs", RUN_FIELDS, rows),
     ]
 
 
@@ -318,13 +389,18 @@ def run_all(
     energy: EnergyModel | None = None,
     log: Log | None = None,
     command: str = "topspark reproduce",
+    runner: Runner | None = None,
 ) -> Outcome:
-    """Steps 1-4 in order, writing each step's files as soon as it is done.
+    """Steps 1-4, writing each step's files as soon as it is done.
 
-    Step 4 profiles the enhanced sweep (``profile.yaml``, its notes naming ``command``) and
-    selects from it with the default constraints.
+    Every run of steps 1-3 is handed to ``runner`` (serially when None) at the start, so that a
+    cluster is never idle between steps. Stopped early (Ctrl-C, a failed run), the steps not
+    written yet write what finished: the finished sweep and sensitivity rows, the complete
+    claims and every finished claim run. Step 4 profiles the enhanced sweep (``profile.yaml``,
+    its notes naming ``command``) and selects from it with the default constraints.
     """
     say = log or (lambda _msg: None)
+    runner = runner or Runner()
     dataset = plan.datasets[0]
     train = load(dataset, "train", plan.sweep_train)
     test = load(dataset, "test", plan.sweep_test)
@@ -343,34 +419,41 @@ def run_all(
             enhanced=enhanced,
         )
     ]
-    sweep = run_sweep(
-        specs,
-        train,
-        test,
-        energy,
-        on_result=lambda r: say(
-            f"sweep {dataset} N{r.n_neurons} T={r.timesteps}"
-            f"{' enhanced' if r.enhanced else ''}: {100 * r.accuracy:.2f}%"
-        ),
-    )
-    write_results(out_dir / "sweep", sweep)
-    sens_train = train.subset(min(plan.sensitivity_train, len(train)))
-    sens_test = test.subset(min(plan.sensitivity_test, len(test)))
-    steps = (plan.reference_t, plan.short_t)
-    sensitivity = run_sensitivity(
+    sweep_runs = submit_sweep(runner, specs, train, test, energy)
+    sens_runs = SensitivityRuns(
+        runner,
         base.replace(n_neurons=plan.sweep_size),
         dataset,
-        sens_train,
-        sens_test,
-        steps,
+        train.subset(min(plan.sensitivity_train, len(train))),
+        test.subset(min(plan.sensitivity_test, len(test))),
+        (plan.reference_t, plan.short_t),
         seed=plan.seed,
-        on_result=lambda p: say(
-            f"sensitivity T={p.timesteps} {p.parameter} x{p.scale:g}: {100 * p.delta:+.2f} points"
-        ),
     )
-    write_sensitivity(out_dir / "sensitivity", sensitivity)
-    claims = run_claims(plan, base, load, energy, say)
-    write_claims(out_dir, claims)
+    claim_runs = ClaimRuns(plan, base, load, runner, energy, say)
+    pending = {"sweep", "sensitivity", "claims"}
+    try:
+        for _, r in sweep_runs:
+            say(
+                f"sweep {dataset} N{r.n_neurons} T={r.timesteps}"
+                f"{' enhanced' if r.enhanced else ''}: {100 * r.accuracy:.2f}%"
+            )
+        sweep = sweep_runs.finished()
+        pending.discard("sweep")
+        write_results(out_dir / "sweep", sweep)
+        for _, p in sens_runs:
+            say(
+                f"sensitivity T={p.timesteps} {p.parameter} x{p.scale:g}: "
+                f"{100 * p.delta:+.2f} points"
+            )
+        sensitivity = sens_runs.finished()
+        pending.discard("sensitivity")
+        write_sensitivity(out_dir / "sensitivity", sensitivity)
+        claims = claim_runs.results()
+        pending.discard("claims")
+        write_claims(out_dir, claims)
+    except BaseException:
+        _write_partial(out_dir, pending, sweep_runs.finished(), sens_runs, claim_runs)
+        raise
     profile = profile_from_records(
         [r.as_dict() for r in sweep],
         dataset,
@@ -391,10 +474,29 @@ def run_all(
     )
 
 
+def _write_partial(
+    out_dir: Path,
+    pending: set[str],
+    sweep: list[PointResult],
+    sensitivity: SensitivityRuns,
+    claims: ClaimRuns,
+) -> None:
+    """The finished part of each step in ``pending`` (a step not written yet), if any."""
+    if "sweep" in pending and sweep:
+        write_results(out_dir / "sweep", sweep)
+    if "sensitivity" in pending and sensitivity.finished():
+        write_sensitivity(out_dir / "sensitivity", sensitivity.finished())
+    runs = claims.finished_runs()
+    if "claims" in pending and runs:
+        write_claims(out_dir, claims.finished(), runs)
+
+
 __all__ = [
     "CLAIM_FIELDS",
+    "KINDS",
     "RUN_FIELDS",
     "Claim",
+    "ClaimRuns",
     "Outcome",
     "Plan",
     "run_all",

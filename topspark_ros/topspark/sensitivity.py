@@ -7,7 +7,7 @@ and evaluated at that T; impact = the largest absolute accuracy change from the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from topspark_ros.io_utils import atomic_write_bytes
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.topspark.experiment import PointSpec, run_point
 from topspark_ros.topspark.outputs import pyplot, save_figure, write_rows
+from topspark_ros.topspark.runs import Collected, Runner
 
 PARAMETERS = (
     "v_thresh_exc",
@@ -59,6 +60,65 @@ def perturbed(params: NetworkParams, name: str, scale: float) -> NetworkParams:
     return params.replace(**{name: new})
 
 
+class SensitivityRuns(Collected[Perturbation]):
+    """The runs of a sensitivity analysis, handed to a runner: for each T the unperturbed network,
+    then every parameter at every scale. Iterating yields ``(index, row)`` as rows become known
+    (a row needs its run and its T's unperturbed run); ``finished()`` gives the known rows in
+    order, ``results()`` waits for all."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        base: NetworkParams,
+        dataset: str,
+        train: Dataset,
+        test: Dataset,
+        timesteps: Sequence[int],
+        parameters: Sequence[str] = PARAMETERS,
+        scales: Sequence[float] = SCALES,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        # (T, parameter, scale, params); the parameter is None for a T's unperturbed run.
+        self._cases: list[tuple[int, str | None, float, NetworkParams]] = []
+        for t in timesteps:
+            ref = base.replace(timesteps=t)
+            self._cases.append((t, None, 1.0, ref))
+            for name in parameters:
+                for scale in scales:
+                    self._cases.append((t, name, scale, perturbed(ref, name, scale)))
+        specs = [PointSpec(p, dataset, len(train), len(test), seed=seed) for *_, p in self._cases]
+        self._batch = runner.submit(run_point, specs, (train, test))
+        self._refs = {t: i for i, (t, name, _, _) in enumerate(self._cases) if name is None}
+        # Case index -> row index, for the perturbed cases.
+        self._rows = {
+            i: k for k, i in enumerate(i for i, c in enumerate(self._cases) if c[1] is not None)
+        }
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _row(self, case: int) -> Perturbation | None:
+        t, name, scale, p = self._cases[case]
+        ref, run = self._batch.done.get(self._refs[t]), self._batch.done.get(case)
+        if name is None or ref is None or run is None:
+            return None
+        value = float(getattr(p, name))
+        return Perturbation(t, name, scale, value, run.accuracy, run.accuracy - ref.accuracy)
+
+    def __iter__(self) -> Iterator[tuple[int, Perturbation]]:
+        for case, _ in self._batch:
+            t = self._cases[case][0]
+            ready = [case] if self._cases[case][1] is not None else []
+            if case == self._refs[t]:  # its T's rows that waited for it
+                ready = [i for i in self._rows if self._cases[i][0] == t]
+            for i in ready:
+                row = self._row(i)
+                if row is not None and self._rows[i] not in self.done:
+                    self.done[self._rows[i]] = row
+                    yield self._rows[i], row
+
+
 def run_sensitivity(
     base: NetworkParams,
     dataset: str,
@@ -68,27 +128,19 @@ def run_sensitivity(
     parameters: Sequence[str] = PARAMETERS,
     scales: Sequence[float] = SCALES,
     seed: int = 0,
-    on_result: Callable[[Perturbation], None] | None = None,
+    on_result: Callable[[int, Perturbation], None] | None = None,
+    runner: Runner | None = None,
 ) -> list[Perturbation]:
-    """For each T: the unperturbed accuracy, then every parameter at every scale."""
-
-    def accuracy(p: NetworkParams) -> float:
-        spec = PointSpec(p, dataset, len(train), len(test), seed=seed)
-        return run_point(spec, train, test).accuracy
-
-    out = []
-    for t in timesteps:
-        ref_params = base.replace(timesteps=t)
-        ref = accuracy(ref_params)
-        for name in parameters:
-            for scale in scales:
-                p = perturbed(ref_params, name, scale)
-                acc = accuracy(p)
-                row = Perturbation(t, name, scale, float(getattr(p, name)), acc, acc - ref)
-                out.append(row)
-                if on_result is not None:
-                    on_result(row)
-    return out
+    """For each T: the unperturbed accuracy, then every parameter at every scale, on ``runner``
+    (serially when None); the rows in that order. ``on_result(index, row)`` sees each row as it
+    becomes known."""
+    runs = SensitivityRuns(
+        runner or Runner(), base, dataset, train, test, timesteps, parameters, scales, seed
+    )
+    for index, row in runs:
+        if on_result is not None:
+            on_result(index, row)
+    return runs.finished()
 
 
 def ranking(results: Sequence[Perturbation], timesteps: int) -> list[tuple[str, float]]:
@@ -143,6 +195,7 @@ __all__ = [
     "PARAMETERS",
     "SCALES",
     "Perturbation",
+    "SensitivityRuns",
     "perturbed",
     "ranking",
     "run_sensitivity",

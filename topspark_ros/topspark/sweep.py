@@ -1,7 +1,8 @@
 """TopSpark step 1, timestep impact: accuracy, latency and energy against T, saved as files.
 
-A sweep is the grid (network size x learning rule x T) of ``run_point`` results for one dataset;
-it writes ``sweep.csv``, ``sweep.json`` and plots of accuracy and energy against T.
+A sweep is the grid (network size x learning rule x T) of ``run_point`` results for one dataset,
+independent runs (serial or on Dask, ``runs``); it writes ``sweep.csv``, ``sweep.json`` and plots
+of accuracy and energy against T.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from pathlib import Path
 
 from topspark_ros.data import Dataset
 from topspark_ros.energy import EnergyModel
-from topspark_ros.snn.network import Progress
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.topspark.enhance import enhance
 from topspark_ros.topspark.experiment import PointResult, PointSpec, run_point
 from topspark_ros.topspark.outputs import pyplot, save_figure, write_rows
+from topspark_ros.topspark.runs import Batch, Runner
 
 DEFAULT_TIMESTEPS = (350, 250, 200, 150, 100, 80, 60, 40, 30, 20)
 
@@ -56,22 +57,32 @@ def sweep_specs(
     ]
 
 
+def submit_sweep(
+    runner: Runner,
+    specs: Sequence[PointSpec],
+    train: Dataset,
+    test: Dataset,
+    energy: EnergyModel | None = None,
+) -> Batch[PointResult]:
+    """Hand every spec to ``runner`` (the datasets reach each worker once)."""
+    return runner.submit(run_point, specs, (train, test, energy))
+
+
 def run_sweep(
     specs: Sequence[PointSpec],
     train: Dataset,
     test: Dataset,
     energy: EnergyModel | None = None,
-    progress: Progress | None = None,
-    on_result: Callable[[PointResult], None] | None = None,
+    on_result: Callable[[int, PointResult], None] | None = None,
+    runner: Runner | None = None,
 ) -> list[PointResult]:
-    """Run every spec in order; ``on_result`` sees each row as it completes."""
-    results = []
-    for spec in specs:
-        result = run_point(spec, train, test, energy, progress)
-        results.append(result)
+    """Run every spec on ``runner`` (serially when None); the results in spec order.
+    ``on_result(index, row)`` sees each row as it completes (in any order on a cluster)."""
+    batch = submit_sweep(runner or Runner(), specs, train, test, energy)
+    for index, result in batch:
         if on_result is not None:
-            on_result(result)
-    return results
+            on_result(index, result)
+    return batch.finished()
 
 
 def write_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
@@ -119,6 +130,7 @@ __all__ = [
     "DEFAULT_TIMESTEPS",
     "plot_results",
     "run_sweep",
+    "submit_sweep",
     "sweep_specs",
     "write_results",
 ]
