@@ -194,6 +194,24 @@ def test_a_killed_worker_costs_only_its_run(
     assert _stable([r.as_dict() for r in results]) == _stable([r.as_dict() for r in serial])
 
 
+def test_runs_of_a_batch_not_iterated_are_collected(
+    scheduler: str, tiny: tuple[list[PointSpec], Dataset, Dataset, list[PointResult]]
+) -> None:
+    # reproduce reads its batches one after another: on the way out of an interrupted run,
+    # the runs that finished in a later batch must be saved too (Batch.collect)
+    specs, train, test, serial = tiny
+    with open_runner(Execution(scheduler=scheduler)) as runner:
+        first = runner.submit(run_point, specs[:1], (train, test))
+        later = runner.submit(run_point, specs, (train, test))
+        first.results()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while len(later.done) < len(specs) and time.monotonic() < deadline:
+            later.collect()  # finished runs, never iterated
+            time.sleep(0.1)
+        got = [later.done[i].as_dict() for i in sorted(later.done)]
+    assert _stable(got) == _stable([r.as_dict() for r in serial])
+
+
 def _running(procs: list[Any]) -> list[Any]:
     """The processes still running (a zombie is not)."""
     import psutil

@@ -327,6 +327,15 @@ class ClaimRuns(Collected[Claim]):
             f"{claim.train_energy_saving:.2f} infer x{claim.infer_energy_saving:.2f}"
         )
 
+    def collect(self) -> None:
+        """Record every run finished by now and every claim they complete (``Batch.collect``)."""
+        for d, batch in enumerate(self._batches):
+            batch.collect()
+            for group in range(len(self._groups)):
+                claim = self._claim(batch, group)
+                if claim is not None:
+                    self.done.setdefault(d * len(self._groups) + group, claim)
+
     def finished_runs(self) -> list[dict[str, Any]]:
         """Every finished run as a claim_runs row, ordered as ``Claim.runs`` orders them."""
         seeds, nk = len(self.plan.seeds), len(KINDS)
@@ -452,7 +461,7 @@ def run_all(
         pending.discard("claims")
         write_claims(out_dir, claims)
     except BaseException:
-        _write_partial(out_dir, pending, sweep_runs.finished(), sens_runs, claim_runs)
+        _write_partial(out_dir, pending, sweep_runs, sens_runs, claim_runs)
         raise
     profile = profile_from_records(
         [r.as_dict() for r in sweep],
@@ -477,13 +486,16 @@ def run_all(
 def _write_partial(
     out_dir: Path,
     pending: set[str],
-    sweep: list[PointResult],
+    sweep: Batch[PointResult],
     sensitivity: SensitivityRuns,
     claims: ClaimRuns,
 ) -> None:
-    """The finished part of each step in ``pending`` (a step not written yet), if any."""
-    if "sweep" in pending and sweep:
-        write_results(out_dir / "sweep", sweep)
+    """The finished part of each step in ``pending`` (a step not written yet), if any: every
+    run finished by now, including those of steps whose results were not read yet."""
+    for step in (sweep, sensitivity, claims):
+        step.collect()
+    if "sweep" in pending and sweep.finished():
+        write_results(out_dir / "sweep", sweep.finished())
     if "sensitivity" in pending and sensitivity.finished():
         write_sensitivity(out_dir / "sensitivity", sensitivity.finished())
     runs = claims.finished_runs()

@@ -99,15 +99,29 @@ class Collected(Generic[R]):
 class Batch(Collected[R]):
     """Jobs handed to a runner, yielded as runs finish (in index order when serial)."""
 
-    def __init__(self, size: int, stream: Iterator[tuple[int, R]]) -> None:
+    def __init__(
+        self,
+        size: int,
+        stream: Iterator[tuple[int, R]],
+        ready: Callable[[], Iterator[tuple[int, R]]] | None = None,
+    ) -> None:
         super().__init__()
         self.size = size
         self._stream = stream
+        self._ready = ready  # the runs finished by now, whether iterated or not
 
     def __iter__(self) -> Iterator[tuple[int, R]]:
         for index, result in self._stream:
             self.done[index] = result
             yield index, result
+
+    def collect(self) -> None:
+        """Record in ``done`` every run finished by now, also those not iterated yet: on a
+        cluster a later batch's runs finish while an earlier batch is iterated, and an
+        interrupted command saves them too. Call it on the way out, not between iterations."""
+        if self._ready is not None:
+            for index, result in self._ready():
+                self.done.setdefault(index, result)
 
 
 class Runner:
@@ -151,6 +165,7 @@ class DaskRunner(Runner):
         self._client: Any = client  # parts of distributed's API are untyped
         self._retries = retries
         self._pending: list[Any] = []  # distributed.Future, untyped
+        self._batches = 0  # batches submitted so far
 
     def _finished_one(self, future: Any) -> None:
         """A future's done callback (on the client's event loop thread)."""
@@ -169,9 +184,18 @@ class DaskRunner(Runner):
         values = [v if v is None else client.scatter([v], broadcast=True)[0] for v in shared]
         tag = f"{getattr(fn, '__name__', 'run')}-{secrets.token_hex(4)}"
         futures: list[Any] = [
-            client.submit(fn, arg, *values, key=f"{tag}-{i}", pure=False, retries=self._retries)
+            client.submit(
+                fn,
+                arg,
+                *values,
+                key=f"{tag}-{i}",
+                pure=False,
+                retries=self._retries,
+                priority=-self._batches,  # batches run in the order they were handed in
+            )
             for i, arg in enumerate(args)
         ]
+        self._batches += 1
         index = {f.key: i for i, f in enumerate(futures)}
         self._pending += futures
         self._count(submitted=len(futures))
@@ -185,7 +209,13 @@ class DaskRunner(Runner):
                 future.release()
                 yield index[future.key], result
 
-        return Batch(len(futures), stream())
+        def ready() -> Iterator[tuple[int, R]]:
+            for future in futures:
+                if future.status == "finished":
+                    with contextlib.suppress(Exception):  # released since: iterated already
+                        yield index[future.key], future.result(timeout=1)
+
+        return Batch(len(futures), stream(), ready)
 
     def cancel(self) -> None:
         """Cancel every run not finished yet (on the way out)."""

@@ -98,6 +98,14 @@ class SensitivityRuns(Collected[Perturbation]):
     def __len__(self) -> int:
         return len(self._rows)
 
+    def collect(self) -> None:
+        """Record every run finished by now and every row they complete (``Batch.collect``)."""
+        self._batch.collect()
+        for case, row_index in self._rows.items():
+            row = self._row(case)
+            if row is not None:
+                self.done.setdefault(row_index, row)
+
     def _row(self, case: int) -> Perturbation | None:
         t, name, scale, p = self._cases[case]
         ref, run = self._batch.done.get(self._refs[t]), self._batch.done.get(case)
