@@ -89,10 +89,12 @@ class Collected(Generic[R]):
         """The finished results in index order (all of them once everything finished)."""
         return [self.done[i] for i in sorted(self.done)]
 
-    def results(self) -> list[R]:
-        """Wait for every result; all of them in index order."""
-        for _ in self:
-            pass
+    def results(self, on_result: Callable[[int, R], None] | None = None) -> list[R]:
+        """Wait for every result, ``on_result(index, result)`` seeing each as it becomes known
+        (in any order on a cluster); all of them in index order."""
+        for index, result in self:
+            if on_result is not None:
+                on_result(index, result)
         return self.finished()
 
 
@@ -301,11 +303,7 @@ def run_jobs(
 ) -> list[R]:
     """``fn(arg, *shared)`` for every arg on ``runner`` (serial when None), the results in
     order; ``on_result(index, result)`` sees each as it finishes."""
-    batch = (runner or Runner()).submit(fn, args, shared)
-    for index, result in batch:
-        if on_result is not None:
-            on_result(index, result)
-    return batch.finished()
+    return (runner or Runner()).submit(fn, args, shared).results(on_result)
 
 
 __all__ = [

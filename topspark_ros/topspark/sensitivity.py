@@ -145,10 +145,7 @@ def run_sensitivity(
     runs = SensitivityRuns(
         runner or Runner(), base, dataset, train, test, timesteps, parameters, scales, seed
     )
-    for index, row in runs:
-        if on_result is not None:
-            on_result(index, row)
-    return runs.finished()
+    return runs.results(on_result)
 
 
 def ranking(results: Sequence[Perturbation], timesteps: int) -> list[tuple[str, float]]:

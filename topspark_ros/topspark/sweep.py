@@ -78,11 +78,7 @@ def run_sweep(
 ) -> list[PointResult]:
     """Run every spec on ``runner`` (serially when None); the results in spec order.
     ``on_result(index, row)`` sees each row as it completes (in any order on a cluster)."""
-    batch = submit_sweep(runner or Runner(), specs, train, test, energy)
-    for index, result in batch:
-        if on_result is not None:
-            on_result(index, result)
-    return batch.finished()
+    return submit_sweep(runner or Runner(), specs, train, test, energy).results(on_result)
 
 
 def write_results(out_dir: Path, results: Sequence[PointResult]) -> list[Path]:
