@@ -35,8 +35,8 @@ from topspark_ros.system.latency import (
     default_domain_id,
     run_latency,
 )
-from topspark_ros.topspark.enhance import enhance, record_base
 from topspark_ros.topspark.profile import load_profile
+from topspark_ros.topspark.retarget import Retarget
 from topspark_ros.topspark.tradeoff import select
 
 
@@ -117,9 +117,10 @@ def train_model(n_neurons: int, timesteps: int, path: Path, seed: int = 0) -> Pa
     """Train an N-neuron model (tuned preset, enhanced at T) on the embedded MNIST sample."""
     train = load_sample("mnist", "train")
     base = load_preset("tuned").replace(n_neurons=n_neurons, timesteps=timesteps)
-    net = Network.fresh(enhance(base), seed)
+    retarget = Retarget(base, enhanced=True)
+    net = Network.fresh(retarget.at(), seed)
     net.state.dataset = "mnist"
-    record_base(net.state.extra, base)
+    retarget.record(net.state.extra)
     train_epochs(net, train.images)
     assign(net, train.images, train.labels)
     return save_model(path, net.state)
