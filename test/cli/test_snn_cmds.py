@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -77,18 +78,23 @@ def test_bench_prints_a_row_per_configuration(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out.splitlines()
     rows = [line.split() for line in out[1:-1]]
     assert [r[:2] for r in rows] == [["5", "10"], ["8", "10"]]
-    # train/s, infer/s, the floor kernel's train/s and infer/s, and the network's % of them
-    assert out[0].split()[2:8] == [
+    # train/s, infer/s, the floor kernel's train/s and infer/s, the network's % of them, and
+    # inference on all of Numba's threads with its speed-up over one
+    threads = numba.config.NUMBA_NUM_THREADS
+    assert out[0].split()[2:10] == [
         "train/s",
         "infer/s",
         "floor-train/s",
         "floor-infer/s",
         "train%",
         "infer%",
+        f"infer/s@{threads}",
+        "speed-up",
     ]
-    assert all(len(r) == 8 and all(float(x) > 0 for x in r[2:]) for r in rows)
+    assert all(len(r) == 10 and all(float(x) > 0 for x in r[2:]) for r in rows)
     for r in rows:
         assert float(r[6]) == pytest.approx(100 * float(r[2]) / float(r[4]), abs=1.0, rel=0.02)
+        assert float(r[9]) == pytest.approx(float(r[8]) / float(r[3]), abs=0.01, rel=0.02)
     assert out[-1] == "bench done: 2 configurations"
 
 
@@ -119,9 +125,7 @@ def test_eval_rejects_a_corrupt_model(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "bad.npz" in capsys.readouterr().err
 
 
-def test_train_on_the_embedded_sample(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_train_on_the_embedded_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "small.npz"
     code = main(["train", "--embedded", "-n", "10", "-T", "20", "--out", str(out)])
     assert code == 0

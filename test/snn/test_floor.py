@@ -11,7 +11,7 @@ from topspark_ros.snn.encoding import poisson_encode
 from topspark_ros.snn.kernels import input_gain
 from topspark_ros.snn.network import pack_constants
 from topspark_ros.snn.params import NetworkParams, load_preset
-from topspark_ros.snn.rng import rng_new
+from topspark_ros.snn.rng import seed_sample
 
 F32 = np.float32
 
@@ -59,20 +59,22 @@ def test_floor_present_matches_reference(learn: bool) -> None:
 
 
 def test_encode_batch_encodes_each_presentation_as_run_batch() -> None:
-    # Image b presented presentations[b] times, each time at a higher rate, from one stream.
+    # Image b presented presentations[b] times, each time at a higher rate, from its own stream
+    # (sample 5 + b of seed 9).
     p = load_preset("tuned").replace(timesteps=40)
     k = pack_constants(p)
     images = load_sample("mnist", "train").images[:3].reshape(3, -1)
     presentations = np.array([1, 3, 2], np.int64)
-    step_ptr, spike_idx, start = floor.encode_batch(images, presentations, k, 40, rng_new(9))
+    step_ptr, spike_idx, start = floor.encode_batch(images, presentations, k, 40, 9, 5)
     assert step_ptr.shape == (6, 41)
     assert start[0] == 0 and start[-1] == spike_idx.size
-    state = rng_new(9)
+    state = np.ones(1, np.uint64)
     size = 784 * 40
     st, si, idx = (np.empty(size, np.int32) for _ in range(3))
     ptr = np.empty(41, np.int32)
     row = 0
     for b, image in enumerate(images):
+        seed_sample(state, 9, 5 + b)
         gain = input_gain(image, k[layout.K_INPUT_MEAN])
         for attempt in range(presentations[b]):
             p_scale = k[layout.K_P_SCALE] * gain + attempt * k[layout.K_P_RETRY] * gain
@@ -89,7 +91,7 @@ def test_floor_batch_sums_its_presentations(learn: bool) -> None:
     p = load_preset("tuned").replace(n_neurons=10, timesteps=30)
     k = pack_constants(p)
     images = load_sample("mnist", "train").images[:4].reshape(4, -1)
-    encoded = floor.encode_batch(images, np.ones(4, np.int64), k, 30, rng_new(1))
+    encoded = floor.encode_batch(images, np.ones(4, np.int64), k, 30, 1, 0)
     w = np.full((784, 10), F32(0.2))
     w_each = w.copy()
     expected = 0

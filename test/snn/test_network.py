@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numba
 import numpy as np
 import pytest
 
 from topspark_ros.snn import layout
 from topspark_ros.snn.network import Network, flatten_images, pack_constants
 from topspark_ros.snn.params import NetworkParams
+from topspark_ros.snn.run_stats import COLUMNS
 from topspark_ros.snn.state import ModelState
 
 
@@ -232,3 +234,38 @@ def test_set_params_changes_timesteps_keeps_weights() -> None:
     np.testing.assert_array_equal(stats.steps, 7 * stats.presentations)
     with pytest.raises(ValueError, match="cannot change the network size"):
         net.set_params(tiny(n_neurons=5))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_respond_is_the_same_on_any_threads_and_batches(threads: int) -> None:
+    # Each sample draws from its own stream (seed, index over the network's life): one thread
+    # or two, one call or several, the counts and statistics are those of one serial pass.
+    p = tiny()
+    trained = Network.fresh(p, seed=6)
+    trained.train(images(5, seed=3))
+    data = images(9, seed=4)
+    serial = Network(trained.state.copy(), seed=8)
+    numba.set_num_threads(1)
+    expected, expected_stats = serial.respond(data, batch=100)
+    numba.set_num_threads(threads)
+    try:
+        net = Network(trained.state.copy(), seed=8)
+        parts = [net.respond(data[:4], batch=3), net.respond(data[4:], batch=2)]
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_array_equal(np.concatenate([c for c, _ in parts]), expected)
+    for name in COLUMNS:
+        got = np.concatenate([getattr(s, name) for _, s in parts])
+        np.testing.assert_array_equal(got, getattr(expected_stats, name))
+    assert expected.sum() > 0
+
+
+def test_first_sample_continues_a_run() -> None:
+    # A network told where a run stands answers the rest of it as the run itself would.
+    p = tiny()
+    data = images(6, seed=5)
+    whole = Network.fresh(p, seed=2)
+    counts, _ = whole.respond(data)
+    later = Network(Network.fresh(p, seed=2).state, seed=2, first_sample=4)
+    np.testing.assert_array_equal(later.respond(data[4:])[0], counts[4:])
+    assert not np.array_equal(Network.fresh(p, seed=2).respond(data[4:])[0], counts[4:])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from topspark_ros.snn.rng import rng_new, rng_next, rng_uniform
+from topspark_ros.snn.rng import rng_new, rng_next, rng_uniform, seed_sample
 
 
 def draw(seed: int, n: int) -> np.ndarray:
@@ -50,3 +50,32 @@ def test_next_advances_state() -> None:
     first = rng_next(state)
     assert int(state[0]) != before
     assert rng_next(state) != first
+
+
+def sample_draws(seed: int, index: int, n: int) -> np.ndarray:
+    """``n`` uniforms of sample ``index``'s stream in the run seeded ``seed``."""
+    state = np.zeros(1, np.uint64)
+    seed_sample(state, seed, index)
+    return np.array([rng_uniform(state) for _ in range(n)])
+
+
+def test_each_sample_has_its_own_stream() -> None:
+    # Reproducible from (seed, index) alone, whatever was drawn before, and apart from its
+    # neighbours, from the same index of another seed, and from the plain seeded stream.
+    first = sample_draws(3, 10, 2_000)
+    np.testing.assert_array_equal(first, sample_draws(3, 10, 2_000))
+    others = [sample_draws(3, 11, 2_000), sample_draws(4, 10, 2_000), draw(3, 2_000)]
+    for other in others:
+        assert abs(np.corrcoef(first, other)[0, 1]) < 4 / np.sqrt(first.size)
+    assert abs(first.mean() - 0.5) < 4 * np.sqrt(1 / 12 / first.size)
+
+
+def test_sample_states_are_nonzero_and_distinct() -> None:
+    state = np.zeros(1, np.uint64)
+    seen = set()
+    for seed in (0, 1, 2**62):
+        for index in range(500):
+            seed_sample(state, seed, index)
+            assert state[0] != 0
+            seen.add(int(state[0]))
+    assert len(seen) == 1500

@@ -23,7 +23,7 @@ from topspark_ros.cli.main import main
 from topspark_ros.data import Dataset, load_data
 from topspark_ros.snn.params import NetworkParams
 from topspark_ros.topspark.experiment import MEASURED_FIELDS, PointResult, PointSpec, run_point
-from topspark_ros.topspark.runs import Execution, open_runner
+from topspark_ros.topspark.runs import WORKER_ENV, Execution, open_runner
 from topspark_ros.topspark.sweep import run_sweep, sweep_specs
 
 distributed = pytest.importorskip("distributed")
@@ -90,10 +90,11 @@ def _listening(pids: list[int]) -> set[str]:
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     """``tcp://127.0.0.1:PORT`` of a ``dask scheduler`` with two ``dask worker`` processes (one
-    thread each), all on 127.0.0.1; stopped at the end of the module."""
+    thread each, one Numba thread as docs/cluster.md says), all on 127.0.0.1; stopped at the
+    end of the module."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env = {**os.environ, **WORKER_ENV, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("DASK_SCHEDULER_ADDRESS", None)
     dask = [sys.executable, "-m", "dask"]
     http = ["--dashboard-address", "127.0.0.1:0"]  # the HTTP servers, loopback only too

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from topspark_ros.cli import args as argtypes
@@ -29,7 +30,6 @@ from topspark_ros.snn.model_check import check_fixed
 from topspark_ros.snn.model_io import SUFFIX, load_model, save_model
 from topspark_ros.snn.network import Network, flatten_images, pack_constants
 from topspark_ros.snn.params import NetworkParams
-from topspark_ros.snn.rng import rng_new
 from topspark_ros.snn.training import assign, evaluate, train_epochs
 from topspark_ros.topspark.retarget import Retarget
 
@@ -82,17 +82,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=argtypes.seed, default=0)
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("bench", help="training and inference samples/s on one core")
+    p = sub.add_parser(
+        "bench", help="training and inference samples/s on one core, inference on several"
+    )
     add_data_args(p)
     add_config_args(p)
-    p.add_argument(
-        "--neurons", dest="sizes", type=argtypes.neurons, nargs="+", default=[100, 400]
-    )
+    p.add_argument("--neurons", dest="sizes", type=argtypes.neurons, nargs="+", default=[100, 400])
     p.add_argument(
         "--timesteps", dest="steps", type=argtypes.timesteps, nargs="+", default=[350, 50]
     )
     p.add_argument(
         "--samples", type=argtypes.positive_int, default=1000, help="samples per measurement"
+    )
+    p.add_argument(
+        "--cores",
+        type=argtypes.positive_int,
+        default=None,
+        help="threads for the parallel inference figure (default: all, NUMBA_NUM_THREADS)",
     )
     p.add_argument("--seed", type=argtypes.seed, default=0)
     p.set_defaults(func=cmd_bench, embedded=True)
@@ -166,7 +172,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure single-core training and inference throughput for each N and T, beside the floor
-    kernel's (snn/floor.py: the least work of any simulation) on the same input and core."""
+    kernel's (snn/floor.py: the least work of any simulation) on the same input and core, and
+    inference on ``--cores`` threads (its speed-up, and whether it answered exactly the same)."""
+    available: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    cores = available if args.cores is None else args.cores
+    if cores > available:
+        raise ConfigError(
+            f"--cores {cores}: Numba has {available} threads here (set NUMBA_NUM_THREADS)"
+        )
     if args.data_dir:
         images = load_split(args, "train", None).images
     else:
@@ -174,36 +187,55 @@ def cmd_bench(args: argparse.Namespace) -> int:
     reps = -(-(args.samples + 20) // len(images))
     images = np.concatenate([images] * reps)[: args.samples + 20]
     base = params_from_args(args)
-    columns = ("train/s", "infer/s", "floor-train/s", "floor-infer/s", "train%", "infer%")
+    columns: tuple[str, ...] = (
+        "train/s",
+        "infer/s",
+        "floor-train/s",
+        "floor-infer/s",
+        "train%",
+        "infer%",
+    )
+    columns += (f"infer/s@{cores}", "speed-up")
     widths = [max(9, len(c)) for c in columns]
     head = " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
-    print(f"{'N':>5} {'T':>5} {head}  ({args.dataset}, one core)")
+    print(f"{'N':>5} {'T':>5} {head}  ({args.dataset}; one core but infer/s@{cores})")
     for n in args.sizes:
         for t in args.steps:
             params = base.replace(n_neurons=n, timesteps=t)
+            numba.set_num_threads(1)
             net = Network.fresh(params, args.seed)
             net.train(images[:20])
             floor_w = net.state.weights.copy()
             start = time.perf_counter()
             _, learnt = net.train(images[20:])
             train_rate = args.samples / (time.perf_counter() - start)
+            trained = net.state.copy()
             start = time.perf_counter()
-            _, answered = net.respond(images[20:])
+            answers, answered = net.respond(images[20:])
             infer_rate = args.samples / (time.perf_counter() - start)
             # The floor kernel on the same images, presented as often as the network did and
             # encoded beforehand (not timed).
             k = pack_constants(params)
             flat = flatten_images(images[20:], params.n_inputs)
             rates = []
-            for learn, stats in ((True, learnt), (False, answered)):
-                encoded = encode_batch(flat, stats.presentations, k, t, rng_new(args.seed))
+            for learn, stats, first in ((True, learnt, 20), (False, answered, 20 + args.samples)):
+                encoded = encode_batch(flat, stats.presentations, k, t, args.seed, first)
                 floor_batch(floor_w.copy(), encoded[0][:1], *encoded[1:], learn, k)  # compile
                 start = time.perf_counter()
                 floor_batch(floor_w, *encoded, learn, k)
                 rates.append(args.samples / (time.perf_counter() - start))
+            # The same inference (same samples, same streams) on ``cores`` threads.
+            numba.set_num_threads(cores)
+            Network(trained, args.seed).respond(images[:20])  # compile
+            again = Network(trained, args.seed, first_sample=20 + args.samples)
+            start = time.perf_counter()
+            parallel, _ = again.respond(images[20:])
+            parallel_rate = args.samples / (time.perf_counter() - start)
+            if not np.array_equal(parallel, answers):
+                raise RuntimeError(f"N={n} T={t}: inference on {cores} threads answered otherwise")
             ratios = (100.0 * train_rate / rates[0], 100.0 * infer_rate / rates[1])
-            values = (train_rate, infer_rate, *rates, *ratios)
-            cells = " ".join(f"{v:>{w}.0f}" for v, w in zip(values, widths, strict=True))
-            print(f"{n:>5} {t:>5} {cells}")
+            values = (train_rate, infer_rate, *rates, *ratios, parallel_rate)
+            cells = " ".join(f"{v:>{w}.0f}" for v, w in zip(values, widths[:-1], strict=True))
+            print(f"{n:>5} {t:>5} {cells} {parallel_rate / infer_rate:>{widths[-1]}.2f}")
     print(f"bench done: {len(args.sizes) * len(args.steps)} configurations")
     return 0

@@ -17,7 +17,7 @@ from topspark_ros.snn import layout
 from topspark_ros.snn.encoding import poisson_encode
 from topspark_ros.snn.kernels import input_gain
 from topspark_ros.snn.layout import F32, F64, I32, I64
-from topspark_ros.snn.rng import RngState
+from topspark_ros.snn.rng import seed_sample
 
 
 @njit(cache=True)
@@ -90,10 +90,16 @@ def floor_batch(
 
 @njit(cache=True)
 def encode_batch(
-    images: npt.NDArray[np.uint8], presentations: I64, k: F64, timesteps: int, state: RngState
+    images: npt.NDArray[np.uint8],
+    presentations: I64,
+    k: F64,
+    timesteps: int,
+    seed: int,
+    first: int,
 ) -> tuple[I32, I32, I64]:
     """Encode image b [B, n_in] presentations[b] times, as ``kernels.run_batch`` presents it
-    (input gain, and a higher rate at each re-presentation), so the floor sees as much input.
+    (its own stream, input gain, and a higher rate at each re-presentation), so the floor sees
+    the same input: image b as sample ``first + b`` of a network seeded ``seed``.
 
     Returns step_ptr int32 [P, T + 1], spike_idx int32 [S] and spike_start int64 [P + 1] over
     the P presentations: presentation p's spikes are spike_idx[spike_start[p]:spike_start[p+1]].
@@ -109,8 +115,10 @@ def encode_batch(
     step_ptr = np.empty((n_pres, timesteps + 1), np.int32)
     spike_start = np.zeros(n_pres + 1, np.int64)
     chunks = []
+    state = np.ones(1, np.uint64)
     p = 0
     for b in range(n_img):
+        seed_sample(state, seed, first + b)
         gain = input_gain(images[b], k[layout.K_INPUT_MEAN])
         p_scale = k[layout.K_P_SCALE] * gain
         for _ in range(presentations[b]):

@@ -3,7 +3,9 @@
 ``present`` runs the step loop of one presentation out of the per-step kernels in ``neurons``
 (LIF dynamics, inhibition), ``stdp`` (learning), ``early_exit`` (how it ends) and
 ``normalisation`` (the lazy per-sample weight normalisation, see there); ``run_batch`` encodes
-and presents each image of a batch. Only ``@njit(cache=True)`` functions over arrays, scalars
+and presents each image of a batch in turn, ``infer_batch`` the images of a batch on all of
+Numba's threads (learning off; the same results: each sample draws from its own stream, see
+``rng.seed_sample``). Only ``@njit(cache=True)`` functions over arrays, scalars
 and their ``Workspace`` tuple live here; constants arrive packed in a float64 array indexed by
 ``layout.K_*``. State is float32; the work of a step is driven by input spikes.
 """
@@ -14,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import njit, prange
 
 from topspark_ros.snn import layout
 from topspark_ros.snn.early_exit import exit_now, force_spike, track_lead
@@ -41,7 +43,7 @@ from topspark_ros.snn.normalisation import (
     rescale_columns,
     scale_constants,
 )
-from topspark_ros.snn.rng import RngState
+from topspark_ros.snn.rng import RngState, seed_sample
 from topspark_ros.snn.stdp import (
     decay_fired,
     decay_traces,
@@ -63,6 +65,40 @@ class Workspace(NamedTuple):
     pre_decay_pow: F32  # float32 [T + 1]: a presynaptic trace t steps after its spike
     lazy: F32  # float32 [L_SIZE, N]: lazy normalisation state, rows L_* (learning only)
     colsum: F64  # float64 [N]: the raw column sums of w, kept current (learning only)
+
+
+class Encoder(NamedTuple):
+    """The input side of a presentation: the sample's stream and its spikes, grouped by step."""
+
+    rng: RngState  # the stream of the sample being presented
+    spike_t: I32  # int32 [n_in * T]: scratch, the drawn spikes' steps
+    spike_i: I32  # int32 [n_in * T]: scratch, the drawn spikes' inputs
+    spike_idx: I32  # int32 [n_in * T]: the inputs that spike, grouped by step
+    step_ptr: I32  # int32 [T + 1]: step t's spikes are spike_idx[step_ptr[t]:step_ptr[t + 1]]
+
+
+@njit(cache=True)
+def new_scratch(n_in: int, n: int, timesteps: int, k: F64) -> tuple[Workspace, Encoder]:
+    """The buffers of one thread presenting samples to a network n_in x N at T = ``timesteps``."""
+    size = n_in * timesteps
+    ws = Workspace(
+        np.empty((layout.F_SIZE, n), np.float32),
+        np.empty((layout.I_SIZE, max(n, n_in)), np.int32),
+        np.empty(timesteps + 1, np.float32),
+        np.empty((layout.L_SIZE, n), np.float32),
+        np.zeros(n, np.float64),
+    )
+    dec_pre = k[layout.K_DEC_PRE]
+    for t in range(timesteps + 1):
+        ws.pre_decay_pow[t] = np.float32(dec_pre**t)
+    enc = Encoder(
+        np.ones(1, np.uint64),
+        np.empty(size, np.int32),
+        np.empty(size, np.int32),
+        np.empty(size, np.int32),
+        np.empty(timesteps + 1, np.int32),
+    )
+    return ws, enc
 
 
 @njit(cache=True)
@@ -257,6 +293,43 @@ def present(
 
 
 @njit(cache=True)
+def present_image(
+    pixels: npt.NDArray[np.uint8],
+    w: F32,
+    theta: F32,
+    k: F64,
+    learn: bool,
+    sparse_ltd: bool,
+    counts: I32,
+    ws: Workspace,
+    enc: Encoder,
+    stats: I64,
+) -> None:
+    """Encode an image from ``enc.rng``, present it; again at a higher rate while too quiet."""
+    timesteps = enc.step_ptr.shape[0] - 1
+    gain = input_gain(pixels, k[layout.K_INPUT_MEAN])
+    p_scale = k[layout.K_P_SCALE] * gain
+    min_spikes = int(k[layout.K_MIN_SPIKES])
+    for _attempt in range(int(k[layout.K_MAX_RETRIES]) + 1):
+        poisson_encode(
+            pixels,
+            p_scale,
+            timesteps,
+            enc.rng,
+            enc.spike_t,
+            enc.spike_i,
+            enc.step_ptr,
+            enc.spike_idx,
+        )
+        fired = present(
+            w, theta, k, learn, sparse_ltd, enc.step_ptr, enc.spike_idx, counts, ws, stats
+        )
+        if fired >= min_spikes:
+            break
+        p_scale += k[layout.K_P_RETRY] * gain
+
+
+@njit(cache=True)
 def run_batch(
     images: npt.NDArray[np.uint8],
     w: F32,
@@ -264,37 +337,24 @@ def run_batch(
     k: F64,
     timesteps: int,
     learn: bool,
-    state: RngState,
+    seed: int,
+    first: int,
     counts: I32,
     stats: I64,
 ) -> None:
     """Present each image [B, n_in] in turn: encode, simulate, re-present while too quiet.
 
-    With ``learn``: STDP, theta decay and per-sample weight normalisation, done lazily (see
-    ``normalisation``) and folded into w before returning. counts: int32 [B, N] spikes of the
-    final presentation; stats: int64 [B, STAT_SIZE] totals over all presentations.
+    Image b is sample ``first + b`` of the run seeded ``seed`` (its input spikes are drawn from
+    ``rng.seed_sample(seed, first + b)``). With ``learn``: STDP, theta decay and per-sample
+    weight normalisation, done lazily (see ``normalisation``) and folded into w before
+    returning. counts: int32 [B, N] spikes of the final presentation; stats: int64 [B,
+    STAT_SIZE] totals over all presentations.
     """
     n_in, n = w.shape
     n_img = images.shape[0]
-    size = n_in * timesteps
-    spike_t = np.empty(size, np.int32)
-    spike_i = np.empty(size, np.int32)
-    spike_idx = np.empty(size, np.int32)
-    step_ptr = np.empty(timesteps + 1, np.int32)
-    ws = Workspace(
-        np.empty((layout.F_SIZE, n), np.float32),
-        np.empty((layout.I_SIZE, max(n, n_in)), np.int32),
-        np.empty(timesteps + 1, np.float32),
-        np.empty((layout.L_SIZE, n), np.float32),
-        np.zeros(n, np.float64),
-    )
+    ws, enc = new_scratch(n_in, n, timesteps, k)
     lazy = ws.lazy
-    dec_pre = k[layout.K_DEC_PRE]
-    for t in range(timesteps + 1):
-        ws.pre_decay_pow[t] = np.float32(dec_pre**t)
     dec_theta = np.float32(k[layout.K_DEC_THETA])
-    min_spikes = int(k[layout.K_MIN_SPIKES])
-    max_retries = int(k[layout.K_MAX_RETRIES])
     for j in range(n):
         lazy[layout.L_SCALE, j] = 1.0
         lazy[layout.L_DELTA, j] = 0.0
@@ -308,18 +368,8 @@ def run_batch(
         if learn:
             for j in range(n):
                 theta[j] *= dec_theta
-        gain = input_gain(images[b], k[layout.K_INPUT_MEAN])
-        p_scale = k[layout.K_P_SCALE] * gain
-        for _attempt in range(max_retries + 1):
-            poisson_encode(
-                images[b], p_scale, timesteps, state, spike_t, spike_i, step_ptr, spike_idx
-            )
-            fired = present(
-                w, theta, k, learn, sparse_ltd, step_ptr, spike_idx, counts[b], ws, stats[b]
-            )
-            if fired >= min_spikes:
-                break
-            p_scale += k[layout.K_P_RETRY] * gain
+        seed_sample(enc.rng, seed, first + b)
+        present_image(images[b], w, theta, k, learn, sparse_ltd, counts[b], ws, enc, stats[b])
         if learn:
             out_of_range = rescale_columns(lazy, ws.colsum, k[layout.K_NORM])
             stats[b, layout.STAT_NORMALISED] += n
@@ -329,4 +379,43 @@ def run_batch(
             scale_constants(lazy, k)
 
 
-__all__ = ["Workspace", "input_gain", "present", "run_batch", "start_presentation"]
+@njit(cache=True, parallel=True)
+def infer_batch(
+    images: npt.NDArray[np.uint8],
+    w: F32,
+    theta: F32,
+    k: F64,
+    timesteps: int,
+    seed: int,
+    first: int,
+    counts: I32,
+    stats: I64,
+    threads: int,
+) -> None:
+    """``run_batch`` with learning off, the images shared out over ``threads`` of Numba's threads.
+
+    Thread r of R presents images r, r + R, r + 2R, ... with its own workspace; nothing they
+    write is shared, and each image draws from its own stream, so the results are those of
+    ``run_batch`` for any number of threads.
+    """
+    n_in, n = w.shape
+    n_img = images.shape[0]
+    threads = max(1, min(threads, n_img))
+    for r in prange(threads):
+        ws, enc = new_scratch(n_in, n, timesteps, k)
+        for b in range(r, n_img, threads):
+            seed_sample(enc.rng, seed, first + b)
+            present_image(images[b], w, theta, k, False, False, counts[b], ws, enc, stats[b])
+
+
+__all__ = [
+    "Encoder",
+    "Workspace",
+    "infer_batch",
+    "input_gain",
+    "new_scratch",
+    "present",
+    "present_image",
+    "run_batch",
+    "start_presentation",
+]

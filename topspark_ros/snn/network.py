@@ -1,10 +1,11 @@
-"""The network object: owns the model state and a seeded generator, runs the Numba kernels."""
+"""The network object: owns the model state and a seed, runs the Numba kernels."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -12,7 +13,6 @@ from topspark_ros.snn import kernels as kn
 from topspark_ros.snn import layout
 from topspark_ros.snn.encoding import spike_probability_scale
 from topspark_ros.snn.params import INHIBITIONS, RULES, NetworkParams
-from topspark_ros.snn.rng import rng_new
 from topspark_ros.snn.run_stats import SampleStats
 from topspark_ros.snn.state import ModelState
 
@@ -71,11 +71,16 @@ class Network:
 
     ``train`` applies STDP (unsupervised); ``respond`` only infers, returning spike counts.
     The state's parameters, including T, may be swapped with ``set_params`` between calls.
+    The i-th sample it is given (counting from 0 over all calls) draws its input spikes from
+    stream i of ``seed`` (``rng.seed_sample``): however calls are batched, and on however many
+    threads ``respond`` runs, the results are the same. ``first_sample`` continues a run: the
+    first sample given is stream ``first_sample``.
     """
 
-    def __init__(self, state: ModelState, seed: int = 0) -> None:
+    def __init__(self, state: ModelState, seed: int = 0, first_sample: int = 0) -> None:
         self.state = state
-        self._rng = rng_new(seed)
+        self._seed = int(seed) % 2**63
+        self._presented = first_sample  # the next sample's stream index
         self._k = pack_constants(state.params)
 
     @classmethod
@@ -103,21 +108,40 @@ class Network:
         flat = flatten_images(images, p.n_inputs)
         counts = np.zeros((flat.shape[0], p.n_neurons), np.int32)
         stats = np.zeros((flat.shape[0], layout.STAT_SIZE), np.int64)
+        state = self.state
         for start in range(0, flat.shape[0], batch):
             stop = min(start + batch, flat.shape[0])
-            kn.run_batch(
-                flat[start:stop],
-                self.state.weights,
-                self.state.theta,
-                self._k,
-                p.timesteps,
-                learn,
-                self._rng,
-                counts[start:stop],
-                stats[start:stop],
-            )
+            first = self._presented + start
+            threads = min(numba.get_num_threads(), stop - start)
+            if learn or threads == 1:  # one thread: no parallel region, no idle pool threads
+                kn.run_batch(
+                    flat[start:stop],
+                    state.weights,
+                    state.theta,
+                    self._k,
+                    p.timesteps,
+                    learn,
+                    self._seed,
+                    first,
+                    counts[start:stop],
+                    stats[start:stop],
+                )
+            else:
+                kn.infer_batch(
+                    flat[start:stop],
+                    state.weights,
+                    state.theta,
+                    self._k,
+                    p.timesteps,
+                    self._seed,
+                    first,
+                    counts[start:stop],
+                    stats[start:stop],
+                    threads,
+                )
             if progress is not None:
                 progress(stop - start)
+        self._presented += flat.shape[0]
         if learn:
             self.state.samples_seen += flat.shape[0]
         return counts, SampleStats.from_array(stats)
@@ -129,7 +153,7 @@ class Network:
         return self._run(images, True, batch, progress)
 
     def respond(
-        self, images: npt.ArrayLike, batch: int = 250, progress: Progress | None = None
+        self, images: npt.ArrayLike, batch: int = 1000, progress: Progress | None = None
     ) -> tuple[npt.NDArray[np.int32], SampleStats]:
         """Present images, learning off; return spike counts [B, N] and what each sample did."""
         return self._run(images, False, batch, progress)

@@ -168,6 +168,17 @@ class DaskRunner(Runner):
         self._retries = retries
         self._pending: list[Any] = []  # distributed.Future, untyped
         self._batches = 0  # batches submitted so far
+        # id(value) -> (value, its future): each shared value is scattered once and held while
+        # the runner lives, so a later batch never races the release of an earlier one's copy.
+        self._scattered: dict[int, tuple[Any, Any]] = {}
+
+    def _scatter(self, value: Any) -> Any:
+        """``value`` on every worker (a one-element list: a list or dict is scattered whole)."""
+        held = self._scattered.get(id(value))
+        if held is None or held[0] is not value:
+            held = (value, self._client.scatter([value], broadcast=True)[0])
+            self._scattered[id(value)] = held
+        return held[1]
 
     def _finished_one(self, future: Any) -> None:
         """A future's done callback (on the client's event loop thread)."""
@@ -182,8 +193,7 @@ class DaskRunner(Runner):
 
         completed: Any = distributed.as_completed
         client = self._client
-        # A one-element list, so that a list or dict value is scattered whole.
-        values = [v if v is None else client.scatter([v], broadcast=True)[0] for v in shared]
+        values = [v if v is None else self._scatter(v) for v in shared]
         tag = f"{getattr(fn, '__name__', 'run')}-{secrets.token_hex(4)}"
         futures: list[Any] = [
             client.submit(
