@@ -113,32 +113,12 @@ class Network:
             stop = min(start + batch, flat.shape[0])
             first = self._presented + start
             threads = min(numba.get_num_threads(), stop - start)
+            batch_in = (flat[start:stop], state.weights, state.theta, self._k, p.timesteps)
+            batch_out = (counts[start:stop], stats[start:stop])
             if learn or threads == 1:  # one thread: no parallel region, no idle pool threads
-                kn.run_batch(
-                    flat[start:stop],
-                    state.weights,
-                    state.theta,
-                    self._k,
-                    p.timesteps,
-                    learn,
-                    self._seed,
-                    first,
-                    counts[start:stop],
-                    stats[start:stop],
-                )
+                kn.run_batch(*batch_in, learn, self._seed, first, *batch_out)
             else:
-                kn.infer_batch(
-                    flat[start:stop],
-                    state.weights,
-                    state.theta,
-                    self._k,
-                    p.timesteps,
-                    self._seed,
-                    first,
-                    counts[start:stop],
-                    stats[start:stop],
-                    threads,
-                )
+                kn.infer_batch(*batch_in, self._seed, first, *batch_out, threads)
             if progress is not None:
                 progress(stop - start)
         self._presented += flat.shape[0]
